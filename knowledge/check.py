@@ -1,0 +1,83 @@
+"""`python -m knowledge check`: is the content complete and consistent with the bot?
+
+Beyond each file's own schema (content.py), the content must cover the required
+catalogue and every topic intent of the NLU data and of the Rasa domain.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from knowledge.config import (CONTENT_DIR, CONTROL_INTENTS, DOMAIN_FILE, NLU_DATA_DIR,
+                              REQUIRED_TOPICS_FILE, intent_to_topic)
+from knowledge.content import Problem, Topic, display_path, read_content
+
+
+def required_topics(path: Path = REQUIRED_TOPICS_FILE) -> list[str]:
+    """Topic ids the knowledge base must hold (the catalogue of TOPICS.md)."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _yaml_file(path: Path, problems: list[Problem]):
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.append(Problem(display_path(path), mark.line + 1 if mark else None, "",
+                                f"invalid YAML: {getattr(exc, 'problem', exc)}"))
+    except OSError as exc:
+        problems.append(Problem(display_path(path), None, "", f"cannot read: {exc}"))
+    return {}
+
+
+def nlu_intents(nlu_dir: Path, problems: list[Problem]) -> dict[str, str]:
+    """Intent -> file of the NLU training data declaring it."""
+    intents: dict[str, str] = {}
+    for path in sorted(Path(nlu_dir).glob("*.yml")):
+        data = _yaml_file(path, problems)
+        for item in (data.get("nlu") or []) if isinstance(data, dict) else []:
+            if isinstance(item, dict) and isinstance(item.get("intent"), str):
+                intents.setdefault(item["intent"], display_path(path))
+    return intents
+
+
+def domain_intents(domain_file: Path, problems: list[Problem]) -> list[str]:
+    """Intents of the Rasa domain; an entry is a name or {name: {options}}."""
+    data = _yaml_file(Path(domain_file), problems)
+    names = []
+    for item in (data.get("intents") or []) if isinstance(data, dict) else []:
+        if isinstance(item, str):
+            names.append(item)
+        elif isinstance(item, dict) and len(item) == 1:
+            names.append(str(next(iter(item))))
+    return names
+
+
+def check(content_dir: Path = CONTENT_DIR, nlu_dir: Path = NLU_DATA_DIR,
+          domain_file: Path = DOMAIN_FILE,
+          required_file: Path = REQUIRED_TOPICS_FILE) -> tuple[list[Topic], list[Problem]]:
+    """All problems of the content, each naming its file and field."""
+    content_dir = Path(content_dir)
+    topics, problems = read_content(content_dir)
+    # A file that exists but is broken is reported once, not also as "missing".
+    present = {t.id for t in topics} | {p.stem for p in content_dir.glob("*.yml")}
+
+    def lacking(topic_id: str) -> str:
+        return f"no topic {topic_id!r}: add {display_path(content_dir / (topic_id + '.yml'))}"
+
+    for topic_id in required_topics(required_file):
+        if topic_id not in present:
+            problems.append(Problem(display_path(required_file), None, "required topic", lacking(topic_id)))
+
+    for intent, file in sorted(nlu_intents(nlu_dir, problems).items()):
+        if intent not in CONTROL_INTENTS and intent_to_topic(intent) not in present:
+            problems.append(Problem(file, None, f"intent {intent}", lacking(intent_to_topic(intent))))
+
+    if Path(domain_file).exists():  # the domain may not be written yet
+        file = display_path(domain_file)
+        for intent in domain_intents(domain_file, problems):
+            if intent not in CONTROL_INTENTS and intent_to_topic(intent) not in present:
+                problems.append(Problem(file, None, f"intents: {intent}", lacking(intent_to_topic(intent))))
+    return topics, problems

@@ -1,0 +1,67 @@
+"""Content -> database, in one transaction: all of the new content, or none of it.
+
+Everything is parsed, validated and indexed before the database is touched; then the
+tables are emptied and refilled in a single transaction, so loading twice gives the same
+rows, a removed topic disappears, and a failure leaves the previous database intact.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from sqlalchemy import delete, insert
+from sqlalchemy.orm import Session
+
+from knowledge import config
+from knowledge.content import ContentError, Topic, load_content, validate_topics
+from knowledge.db import RelatedRow, SearchTermRow, SourceRow, TopicRow, create_schema, make_engine
+from knowledge.search import index_rows
+
+
+def _rows(topics: tuple[Topic, ...]) -> dict:
+    return {
+        TopicRow: [
+            {"id": t.id, "title": t.title, "audience": t.audience, "version": t.version,
+             "updated_on": t.updated_on, "answer": t.answer, "details": t.details,
+             "keywords": list(t.keywords)}
+            for t in topics
+        ],
+        SourceRow: [
+            {"topic_id": t.id, "position": i, "title": s.title, "reference": s.reference,
+             "url": s.url, "verified_on": s.verified_on}
+            for t in topics for i, s in enumerate(t.sources)
+        ],
+        RelatedRow: [
+            {"topic_id": t.id, "position": i, "related_id": other}
+            for t in topics for i, other in enumerate(t.related)
+        ],
+        SearchTermRow: index_rows(topics),
+    }
+
+
+def build_database(url: str, topics: Iterable[Topic]) -> int:
+    """Replace the database content with these topics; returns how many were loaded."""
+    topics = tuple(sorted(topics, key=lambda t: t.id))
+    problems = validate_topics(topics)
+    if problems:
+        raise ContentError(problems)
+    rows = _rows(topics)  # computed before any write
+    engine = make_engine(url)
+    try:
+        create_schema(engine)
+        with Session(engine, future=True) as session, session.begin():
+            # Children first on delete, parents first on insert (foreign keys).
+            for model in (SearchTermRow, RelatedRow, SourceRow, TopicRow):
+                session.execute(delete(model))
+            for model in (TopicRow, SourceRow, RelatedRow, SearchTermRow):
+                if rows[model]:
+                    session.execute(insert(model), rows[model])
+    finally:
+        engine.dispose()
+    return len(topics)
+
+
+def load_database(url: str | None = None, content_dir: Path = config.CONTENT_DIR) -> int:
+    """Parse the content files (ContentError names file and line) and build the database."""
+    topics = load_content(content_dir)
+    return build_database(url or config.db_url(), topics)
