@@ -1,0 +1,218 @@
+"""Starts the whole assistant: action server, Rasa server, and the Telegram front when
+TELEGRAM_BOT_TOKEN is set. Ctrl-C stops everything it started.
+
+`make run` calls `python -m bot.launcher`; the end-to-end tests use start_stack().
+"""
+import argparse
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bot.settings import REPO_ROOT, VAR_DIR, tracker_db_url
+
+DEFAULT_MODEL = REPO_ROOT / "models" / "assistant.tar.gz"
+READY_TIMEOUT_SECONDS = 180
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def api_token() -> str:
+    """Token of Rasa's HTTP API (only the channels are public). From the environment,
+    or generated once and kept in var/ with mode 600."""
+    token = os.environ.get("RASA_API_TOKEN")
+    if token:
+        return token
+    path = VAR_DIR / "rasa_api_token"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def service_env(actions_port: int, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("TRACKER_DB_URL", tracker_db_url())
+    env.setdefault("ACTION_SERVER_URL", f"http://127.0.0.1:{actions_port}/webhook")
+    env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{actions_port}/webhook"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.update(extra or {})
+    return env
+
+
+def url_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as reply:
+            return reply.status == 200
+    except OSError:
+        return False
+
+
+@dataclass
+class Stack:
+    """The running servers; stop() ends them all."""
+
+    rasa_port: int
+    actions_port: int
+    env: Dict[str, str]
+    processes: List[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}"
+
+    @property
+    def tracker_db_url(self) -> str:
+        return self.env["TRACKER_DB_URL"]
+
+    @property
+    def knowledge_db_url(self) -> Optional[str]:
+        return self.env.get("KNOWLEDGE_DB_URL")
+
+    def start_actions(self, **popen) -> subprocess.Popen:
+        process = spawn(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+             "--port", str(self.actions_port)],
+            self.env, **popen,
+        )
+        self.processes.append(process)
+        wait_until(lambda: url_ok(f"{self.actions_url}/health"), process, "action server")
+        return process
+
+    def start_rasa(self, model: Path = DEFAULT_MODEL, **popen) -> subprocess.Popen:
+        process = spawn(
+            [sys.executable, "-m", "rasa", "run", "--model", str(model),
+             "--enable-api", "--auth-token", api_token(),
+             "--cors", f"http://localhost:{self.rasa_port}",
+             "--credentials", str(REPO_ROOT / "bot" / "credentials.yml"),
+             "--endpoints", str(REPO_ROOT / "bot" / "endpoints.yml"),
+             "--port", str(self.rasa_port)],
+            self.env, **popen,
+        )
+        self.processes.append(process)
+        wait_until(lambda: url_ok(f"{self.rasa_url}/webhooks/rest/"), process, "Rasa server")
+        return process
+
+    def start_telegram(self, **popen) -> subprocess.Popen:
+        env = dict(self.env, RASA_URL=self.rasa_url)
+        process = spawn([sys.executable, "-m", "bot.telegram"], env, **popen)
+        self.processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            stop_process(process)
+        self.processes.clear()
+
+
+def spawn(command: List[str], env: Dict[str, str], **popen) -> subprocess.Popen:
+    # Own process group, so that stopping also ends the server's children.
+    return subprocess.Popen(command, cwd=REPO_ROOT, env=env, start_new_session=True, **popen)
+
+
+def stop_process(process: subprocess.Popen, grace: float = 10) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass
+
+
+def wait_until(ready, process: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"The {what} exited with code {process.returncode} while starting.")
+        if ready():
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"The {what} was not ready after {READY_TIMEOUT_SECONDS} s.")
+
+
+def start_stack(rasa_port: int, actions_port: int, extra_env: Optional[Dict[str, str]] = None,
+                model: Path = DEFAULT_MODEL, telegram: bool = False, **popen) -> Stack:
+    stack = Stack(rasa_port, actions_port, service_env(actions_port, extra_env))
+    try:
+        stack.start_actions(**popen)
+        stack.start_rasa(model, **popen)
+        if telegram:
+            stack.start_telegram(**popen)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Start the assistant.")
+    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
+    parser.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    args = parser.parse_args()
+
+    busy = [p for p in (args.rasa_port, args.actions_port) if port_in_use(p)]
+    if busy:
+        print(f"The assistant already seems to be running: port(s) {', '.join(map(str, busy))} "
+              "in use. Stop it first (Ctrl-C in its terminal), or set RASA_PORT / ACTIONS_PORT.")
+        return 1
+
+    started = time.monotonic()
+    telegram = bool(os.environ.get("TELEGRAM_BOT_TOKEN"))
+    try:
+        stack = start_stack(args.rasa_port, args.actions_port, telegram=telegram)
+    except KeyboardInterrupt:
+        return 130
+    except RuntimeError as error:
+        print(f"Could not start the assistant: {error}")
+        return 1
+    base = f"http://localhost:{args.rasa_port}"
+    print(
+        f"\nAssistant ready in {time.monotonic() - started:.0f} s.\n"
+        f"  REST:    POST {base}/webhooks/rest/webhook  {{\"sender\": \"moi\", \"message\": \"bonjour\"}}\n"
+        f"  Widget:  {base}/webchat/\n"
+        f"  Telegram front: {'started' if telegram else 'off (set TELEGRAM_BOT_TOKEN to start it)'}\n"
+        "Press Ctrl-C to stop.\n",
+        flush=True,
+    )
+    try:
+        while all(p.poll() is None for p in stack.processes):
+            time.sleep(1)
+        print("A server stopped on its own; stopping the others.")
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping…")
+        return 0
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

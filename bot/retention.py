@@ -1,0 +1,57 @@
+"""Deletes conversations (and feedback) older than the retention period.
+
+`python -m bot.retention [--days N]`, run daily (cron or a systemd timer): a
+conversation whose last event is older than N days (RETENTION_DAYS, default 30) is
+deleted whole.
+"""
+import argparse
+import logging
+import time
+from datetime import datetime, timezone
+from typing import Optional
+
+import sqlalchemy as sa
+
+from bot.settings import retention_days, tracker_db_url
+
+logger = logging.getLogger(__name__)
+
+
+def delete_old_conversations(db_url: str, days: int, now: Optional[float] = None) -> int:
+    """Returns how many conversations were deleted."""
+    cutoff = (now or time.time()) - days * 86400
+    engine = sa.create_engine(db_url, future=True)
+    metadata = sa.MetaData()
+    try:
+        events = sa.Table("events", metadata, autoload_with=engine)
+    except sa.exc.NoSuchTableError:
+        return 0
+    last_activity = (
+        sa.select(events.c.sender_id)
+        .group_by(events.c.sender_id)
+        .having(sa.func.max(events.c.timestamp) < cutoff)
+    )
+    with engine.begin() as connection:
+        stale = [row[0] for row in connection.execute(last_activity)]
+        for chunk in range(0, len(stale), 500):
+            connection.execute(events.delete().where(events.c.sender_id.in_(stale[chunk:chunk + 500])))
+        if sa.inspect(connection).has_table("feedback"):
+            feedback = sa.Table("feedback", metadata, autoload_with=connection)
+            oldest_kept = datetime.fromtimestamp(cutoff, tz=timezone.utc).replace(tzinfo=None)
+            connection.execute(feedback.delete().where(feedback.c.created_at < oldest_kept))
+    engine.dispose()
+    return len(stale)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=retention_days())
+    parser.add_argument("--db", default=tracker_db_url())
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO)
+    count = delete_old_conversations(args.db, args.days)
+    logger.info("Deleted %d conversation(s) older than %d days.", count, args.days)
+
+
+if __name__ == "__main__":
+    main()
