@@ -1,0 +1,84 @@
+"""Answers a topic from the knowledge base: short answer first, details on request."""
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import common
+from knowledge.store import KnowledgeUnavailable
+
+
+class ActionAnswerTopic(Action):
+    """The short answer of the topic the user asked about, with its source."""
+
+    def name(self) -> Text:
+        return "action_answer_topic"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        topic_id = common.topic_of_intent(common.latest_intent(tracker).get("name"))
+        kb = common.knowledge_base()
+        try:
+            topic = await kb.get(topic_id) if topic_id else None
+            if topic is None:
+                topic_id, topic = "incompris", await kb.get("incompris")
+            related = await kb.related(topic.id)
+        except KnowledgeUnavailable:
+            common.send_unavailable(dispatcher, tracker)
+            return []
+
+        text = topic.answer.strip()
+        if topic.audience != "conversation":
+            text += "\n\n" + common.source_line(topic)
+        buttons = []
+        if topic.details.strip():
+            buttons.append(common.details_button(topic.id))
+        buttons += common.topic_buttons(related[: common.MAX_RELATED_BUTTONS])
+        if topic.id != "contacts-aide":
+            buttons.append(common.talk_button())
+        dispatcher.utter_message(text=text, buttons=buttons)
+        dispatcher.utter_message(json_message=common.payload(tracker, topic.id, topic))
+        return [SlotSet("topic", topic.id), SlotSet("misunderstood", False)]
+
+
+class ActionTopicDetails(Action):
+    """The details of the topic just answered (or named by the button)."""
+
+    def name(self) -> Text:
+        return "action_topic_details"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        topic_id = tracker.get_slot("topic")
+        kb = common.knowledge_base()
+        try:
+            topic = await kb.get(topic_id) if topic_id else None
+            if topic is None:
+                return await self._ask_which_topic(dispatcher, tracker)
+            related = await kb.related(topic.id)
+        except KnowledgeUnavailable:
+            common.send_unavailable(dispatcher, tracker)
+            return []
+
+        text = (topic.details.strip() or topic.answer.strip()) + "\n\n" + common.sources_block(topic)
+        buttons = common.topic_buttons(related[: common.MAX_RELATED_BUTTONS])
+        if topic.id != "contacts-aide":
+            buttons.append(common.talk_button())
+        dispatcher.utter_message(text=text, buttons=buttons)
+        dispatcher.utter_message(json_message=common.payload(tracker, topic.id, topic))
+        return [SlotSet("topic", topic.id), SlotSet("misunderstood", False)]
+
+    @staticmethod
+    async def _ask_which_topic(
+        dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> List[Dict[Text, Any]]:
+        topics = [await common.knowledge_base().get(t) for t in common.words()["menu_sujets"]]
+        dispatcher.utter_message(
+            text=common.words()["details_sans_sujet"],
+            buttons=common.topic_buttons(t for t in topics if t),
+        )
+        dispatcher.utter_message(json_message=common.payload(tracker, "incompris", None))
+        return [SlotSet("topic", None)]

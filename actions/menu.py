@@ -1,0 +1,30 @@
+"""The main topics as buttons."""
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import common
+from knowledge.store import KnowledgeUnavailable
+
+
+class ActionMenu(Action):
+    def name(self) -> Text:
+        return "action_menu"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        kb = common.knowledge_base()
+        try:
+            topics = [await kb.get(topic_id) for topic_id in common.words()["menu_sujets"]]
+        except KnowledgeUnavailable:
+            common.send_unavailable(dispatcher, tracker)
+            return []
+        dispatcher.utter_message(
+            text=common.words()["menu_intro"],
+            buttons=common.topic_buttons(t for t in topics if t),
+        )
+        dispatcher.utter_message(json_message=common.payload(tracker, "salutation", None))
+        return [SlotSet("misunderstood", False)]

@@ -1,0 +1,127 @@
+"""Every action against a real knowledge base (SQLite, built from the real content)."""
+import asyncio
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import common
+from actions.answer import ActionAnswerTopic, ActionTopicDetails
+from actions.clarify import ActionClarify, ActionOfferContacts
+from actions.erase import ActionEraseConversation
+from actions.menu import ActionMenu
+from bot.settings import REPO_ROOT
+from knowledge.loader import load_database
+from knowledge.store import KnowledgeBase
+
+
+@pytest.fixture(autouse=True)
+def real_knowledge_base(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    load_database(url)
+    monkeypatch.setattr(common, "_kb", KnowledgeBase(url))
+
+
+def tracker(intent="titre_sejour", confidence=0.93, text="question", slots=None):
+    return Tracker(
+        sender_id="test", slots=slots or {}, latest_message={
+            "text": text, "intent": {"name": intent, "confidence": confidence}},
+        events=[], paused=False, followup_action=None, active_loop={}, latest_action_name=None,
+    )
+
+
+def run(action, trk):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, trk, {}))
+    texts = [m for m in dispatcher.messages if m.get("text")]
+    payloads = [m["custom"] for m in dispatcher.messages if m.get("custom")]
+    return texts, payloads, events
+
+
+def button_payloads(texts):
+    return [b["payload"] for m in texts for b in m.get("buttons", [])]
+
+
+def test_answer_gives_short_answer_source_buttons_and_payload():
+    texts, [payload], events = run(ActionAnswerTopic(), tracker())
+    [message] = texts
+    assert "L425-1" in message["text"] and "Source : " in message["text"]
+    assert "vérifié le 26/11/2026" in message["text"]
+    buttons = button_payloads(texts)
+    assert buttons[0] == '/en_savoir_plus{"topic":"titre-sejour"}'
+    assert buttons[-1] == "/contacts_aide"
+    assert 2 <= len(buttons) - 2 <= 3  # related topics between the two
+    assert payload["topic"] == "titre-sejour"
+    assert payload["intent"] == "titre_sejour" and payload["confidence"] == 0.93
+    assert payload["sources"] and all({"title", "reference", "url"} <= s.keys() for s in payload["sources"])
+    assert SlotSet("topic", "titre-sejour") in events and SlotSet("misunderstood", False) in events
+
+
+def test_every_topic_intent_is_answered_with_its_own_topic():
+    intents = yaml.safe_load(open(REPO_ROOT / "bot" / "domain.yml", encoding="utf-8"))["intents"]
+    for intent in intents:
+        if intent in common.CONTROL_INTENTS:
+            continue
+        texts, [payload], _ = run(ActionAnswerTopic(), tracker(intent=intent))
+        assert payload["topic"] == intent.replace("_", "-"), intent
+        assert texts[0]["text"].strip(), intent
+
+
+def test_conversation_topics_have_no_source_line():
+    texts, _, _ = run(ActionAnswerTopic(), tracker(intent="salutation"))
+    assert "Source :" not in texts[0]["text"]
+
+
+def test_details_use_the_topic_slot_and_list_all_sources():
+    texts, [payload], _ = run(ActionTopicDetails(), tracker(intent="en_savoir_plus", slots={"topic": "titre-sejour"}))
+    assert "Sources :" in texts[0]["text"] and "L425-3" in texts[0]["text"]
+    assert payload["topic"] == "titre-sejour"
+
+
+def test_details_without_topic_ask_which_topic():
+    texts, [payload], events = run(ActionTopicDetails(), tracker(intent="en_savoir_plus"))
+    assert payload["topic"] == "incompris"
+    assert "/titre_sejour" in button_payloads(texts)
+
+
+def test_details_of_unknown_topic_do_not_crash():
+    texts, [payload], _ = run(ActionTopicDetails(), tracker(intent="en_savoir_plus", slots={"topic": "n-existe-pas"}))
+    assert payload["topic"] == "incompris"
+
+
+def test_clarify_offers_three_closest_topics_and_a_person():
+    texts, [payload], events = run(
+        ActionClarify(), tracker(intent="nlu_fallback", confidence=0.3, text="comment obtenir une carte de sejour quand on a ete exploite"))
+    buttons = button_payloads(texts)
+    assert len(buttons) == 4 and buttons[-1] == "/contacts_aide"
+    assert "/titre_sejour" in buttons
+    assert "pas sûr d'avoir compris" in texts[0]["text"]
+    assert payload["topic"] == "incompris"
+    assert SlotSet("misunderstood", True) in events
+
+
+def test_second_misunderstanding_offers_contacts():
+    texts, [payload], events = run(ActionOfferContacts(), tracker(intent="nlu_fallback"))
+    assert payload["topic"] == "contacts-aide"
+    assert "116 006" in texts[0]["text"]
+    assert SlotSet("misunderstood", False) in events
+
+
+def test_menu_lists_main_topics_emergency_first():
+    texts, _, _ = run(ActionMenu(), tracker(intent="menu"))
+    buttons = button_payloads(texts)
+    assert buttons[0] == "/urgence" and "/titre_sejour" in buttons and len(buttons) >= 10
+
+
+def test_erase_confirms_with_privacy_payload():
+    texts, [payload], _ = run(ActionEraseConversation(), tracker(intent="effacer_conversation"))
+    assert "effacée" in texts[0]["text"]
+    assert payload["topic"] == "confidentialite"
+
+
+def test_unavailable_knowledge_base_gives_emergency_numbers(tmp_path, monkeypatch):
+    monkeypatch.setattr(common, "_kb", KnowledgeBase(f"sqlite:///{tmp_path / 'absent.db'}"))
+    texts, [payload], _ = run(ActionAnswerTopic(), tracker())
+    assert "17" in texts[0]["text"] and "114" in texts[0]["text"]
