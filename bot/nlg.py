@@ -3,7 +3,7 @@
 Static Rasa responses (the emergency reply) cannot know what the NLU predicted, yet
 every reply turn must carry the intent and confidence (shared/TOPICS.md). This
 generator fills them from the tracker, so the emergency reply keeps working without
-the action server.
+the action server. It also turns off slot templating, which our responses don't use.
 """
 from typing import Any, Dict, Optional, Text
 
@@ -31,3 +31,13 @@ class PayloadCompletingNLG(TemplatedNaturalLanguageGenerator):
             payload.setdefault("intent", intent.get("name"))
             payload.setdefault("confidence", intent.get("confidence"))
         return message
+
+    def _fill_response(
+        self,
+        response: Dict[Text, Any],
+        filled_slots: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> Dict[Text, Any]:
+        # Our responses use no slot templates, and their button payloads hold JSON
+        # braces that Rasa's templating would try (and fail, logging slot values) to fill.
+        return response

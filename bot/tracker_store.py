@@ -33,11 +33,13 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
     def __init__(
         self,
         domain: Optional[Domain] = None,
-        url: Optional[Text] = None,
+        host: Optional[Text] = None,
         event_broker: Optional[EventBroker] = None,
+        url: Optional[Text] = None,
         **kwargs: Any,
     ) -> None:
-        parsed = sa.engine.make_url(url or tracker_db_url())
+        # Rasa passes the endpoint's `url` as `host`; both name the whole URL here.
+        parsed = sa.engine.make_url(url or host or tracker_db_url())
         super().__init__(
             domain=domain,
             dialect=parsed.drivername,

@@ -24,7 +24,11 @@ def launch(tmp: Path, model: Path = DEFAULT_MODEL, **extra_env) -> Stack:
     env = {"KNOWLEDGE_DB_URL": knowledge_url,
            "TRACKER_DB_URL": f"sqlite:///{tmp / 'tracker.db'}", **extra_env}
     log = open(tmp / "servers.log", "ab")
-    stack = start_stack(free_port(), free_port(), env, model=model, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        stack = start_stack(free_port(), free_port(), env, model=model, stdout=log, stderr=subprocess.STDOUT)
+    except RuntimeError as error:
+        tail = (tmp / "servers.log").read_text(errors="replace")[-4000:]
+        pytest.fail(f"{error}\n--- server log (end) ---\n{tail}")
     stack.log_path = tmp / "servers.log"
     return stack
 
