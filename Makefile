@@ -87,5 +87,8 @@ validate: $(STAMP)
 clean:
 	rm -rf var models reports test-artifacts .pytest_cache
 
+# Targets of other workflows (benchmark, retraining, production) live in mk/.
+include $(wildcard mk/*.mk)
+
 distclean: clean
 	rm -rf $(VENV)
