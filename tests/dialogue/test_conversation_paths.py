@@ -19,4 +19,6 @@ def test_conversation_paths(tmp_path):
     failed = tmp_path / "failed_test_stories.yml"
     assert result.returncode == 0, (failed.read_text() if failed.exists() else "") + result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads((tmp_path / "story_report.json").read_text())
-    assert report["conversation_accuracy"]["accuracy"] == 1.0
+    accuracy = report["conversation_accuracy"]
+    assert accuracy["accuracy"] == 1.0
+    assert accuracy["total"] == STORIES.read_text().count("- story:")
