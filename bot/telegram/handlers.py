@@ -1,0 +1,341 @@
+"""What the front does with each update.
+
+One handler receives every update and routes it itself, so that no kind of update can
+fall through unanswered. Private chats only: in groups the bot refuses politely when it
+is addressed and otherwise stays silent; nothing from a group reaches Rasa.
+
+Order: each chat's updates run one after the other (ChatTurns), except /urgence, which
+is answered at once even while an earlier message of the same chat waits for Rasa.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+import traceback
+from typing import Any, Dict, List, Optional
+
+from telegram import (
+    Bot,
+    CallbackQuery,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatAction, ChatMemberStatus, ChatType, ParseMode
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.telegram.config import Config
+from bot.telegram.pseudonym import Pseudonymizer
+from bot.telegram.rasa_client import RasaClient, RasaUnavailable
+from bot.telegram.render import Button, TelegramMessage, escape, render_elements, split_html_paragraphs
+from bot.telegram.state import ButtonStore, ChatTurns, MessageLog
+from bot.telegram.texts import COMMANDS, Texts
+
+logger = logging.getLogger(__name__)
+
+MENU_PAYLOAD = "/menu"
+ERASE_PAYLOAD = "/effacer_conversation"
+COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,64})(?:@(?P<bot>[A-Za-z0-9_]{1,64}))?(?=\s|$)")
+DELETE_CONCURRENCY = 5
+
+# (attribute of Message, kind) in the order they must be tested: an animation is also a
+# document, a venue also a location.
+MESSAGE_KINDS = (
+    ("voice", "voice"), ("audio", "audio"), ("video_note", "video_note"),
+    ("animation", "animation"), ("video", "video"), ("photo", "photo"),
+    ("sticker", "sticker"), ("document", "document"), ("venue", "venue"),
+    ("location", "location"), ("contact", "contact"), ("poll", "poll"), ("dice", "dice"),
+)
+
+
+def message_kind(message: Message) -> str:
+    if message.text is not None:
+        return "text"
+    for attribute, kind in MESSAGE_KINDS:
+        if getattr(message, attribute, None):
+            return kind
+    return "other"
+
+
+class Handlers:
+    def __init__(self, config: Config, texts: Texts, rasa: RasaClient, pseudonym: Pseudonymizer) -> None:
+        self.config = config
+        self.texts = texts
+        self.rasa = rasa
+        self.pseudonym = pseudonym
+        self.turns = ChatTurns()
+        self.buttons = ButtonStore()
+        self.messages = MessageLog()
+
+    # ----------------------------------------------------------------- entry point
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        started = time.monotonic()
+        kind = "unknown"
+        holder: Dict[str, str] = {}
+        try:
+            kind = await self._dispatch(update, context.bot, holder)
+        except Forbidden:
+            logger.warning("update kind=%s: the user blocked the bot", holder.get("kind", kind))
+            return
+        except Exception as error:  # never let one update take the front down
+            kind = holder.get("kind", kind)
+            logger.error(
+                "update kind=%s failed: %s\n%s",
+                kind, type(error).__name__, "".join(traceback.format_tb(error.__traceback__)),
+            )
+            chat_id = holder.get("private_chat")
+            if chat_id is not None:
+                with contextlib.suppress(Exception):
+                    await self._send_html(context.bot, int(chat_id), self.texts.apology_with_emergency)
+            return
+        logger.info("update kind=%s handled in %.0f ms", kind, (time.monotonic() - started) * 1000)
+
+    async def _dispatch(self, update: Update, bot: Bot, holder: Dict[str, str]) -> str:
+        # No await may come before ChatTurns.enter in the paths below: the order in which
+        # handlers reach it is the order in which the updates arrived.
+        if update.callback_query is not None:
+            return await self._on_callback(update.callback_query, bot, holder)
+        if update.my_chat_member is not None:
+            return await self._on_membership(update.my_chat_member, bot)
+        if update.edited_message is not None:
+            message = update.edited_message
+            if message.chat.type != ChatType.PRIVATE:
+                return "group:edited:ignored"
+            holder["private_chat"], holder["kind"] = str(message.chat_id), "edited"
+            async with self.turns.enter(message.chat_id):
+                await self._send_html(bot, message.chat_id, self.texts.edited)
+            return "edited"
+        message = update.message
+        if message is None:
+            return "ignored"  # channel posts, reactions…: not requested, not answered
+        if message.chat.type != ChatType.PRIVATE:
+            return await self._on_group_message(message, bot)
+        chat_id = message.chat_id
+        holder["private_chat"] = str(chat_id)
+        self.messages.add(chat_id, message.message_id)
+        kind = message_kind(message)
+        if kind != "text":
+            holder["kind"] = kind
+            async with self.turns.enter(chat_id):
+                await self._send_html(bot, chat_id, self.texts.unsupported_reply(kind))
+            return kind
+        command = self._command(message.text, bot)
+        holder["kind"] = f"command:{command}" if command else "text"
+        if command == "urgence":  # at once: no turn, no Rasa
+            await self._send_html(bot, chat_id, self.texts.emergency)
+            return "command:urgence"
+        turn = self.turns.enter(chat_id)
+        async with turn:
+            if command == "start":
+                await self._send_html(bot, chat_id, self.texts.welcome)
+            elif command == "aide":
+                await self._send_html(bot, chat_id, self.texts.help)
+            elif command == "menu":
+                await self._relay(bot, chat_id, MENU_PAYLOAD)
+            elif command == "oubli":
+                await self._forget(bot, chat_id)
+            else:
+                await self._on_text(bot, chat_id, message.text)
+        return f"command:{command}" if command else "text"
+
+    # ----------------------------------------------------------------- kinds
+    def _command(self, text: str, bot: Bot) -> Optional[str]:
+        match = COMMAND.match(text.strip())
+        if not match:
+            return None
+        addressed = match.group("bot")
+        if addressed and addressed.lower() != (bot.username or "").lower():
+            return None
+        name = match.group("name").lower()
+        return name if name in COMMANDS else None
+
+    async def _on_text(self, bot: Bot, chat_id: int, text: str) -> None:
+        text = text.strip()
+        # Not one of our commands: never let typed text pass as a Rasa payload.
+        text = text.lstrip("/").strip() if text.startswith("/") else text
+        if not text:
+            await self._send_html(bot, chat_id, self.texts.help)
+            return
+        limit = self.config.max_user_chars
+        if len(text) > limit:
+            text = text[:limit]
+            await self._send_html(bot, chat_id, self.texts.too_long(limit))
+        await self._relay(bot, chat_id, text)
+
+    async def _on_callback(self, query: CallbackQuery, bot: Bot, holder: Dict[str, str]) -> str:
+        message = query.message
+        if message is None or message.chat.type != ChatType.PRIVATE:
+            with contextlib.suppress(TelegramError):
+                await query.answer()
+            return "callback:ignored"
+        chat_id = message.chat.id
+        holder["private_chat"], holder["kind"] = str(chat_id), "callback"
+        turn = self.turns.enter(chat_id)
+        try:
+            payload = self.buttons.payload(chat_id, query.data or "")
+            with contextlib.suppress(TelegramError):
+                await query.answer(text=None if payload else self.texts.button_expired)
+            if payload is None:
+                return "callback:expired"
+            # The keyboard has served: remove it so that old buttons are not pressed twice.
+            with contextlib.suppress(TelegramError):
+                await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message.message_id)
+            async with turn:
+                await self._relay(bot, chat_id, payload)
+            return "callback"
+        finally:
+            turn.abandon()
+
+    async def _on_group_message(self, message: Message, bot: Bot) -> str:
+        if not self._addressed_to_bot(message, bot):
+            return "group:ignored"
+        with contextlib.suppress(TelegramError):
+            await bot.send_message(message.chat_id, self.texts.group_refusal, parse_mode=ParseMode.HTML)
+        return "group:refused"
+
+    def _addressed_to_bot(self, message: Message, bot: Bot) -> bool:
+        text = message.text or message.caption or ""
+        if text.startswith("/"):
+            match = COMMAND.match(text)
+            return bool(match) and (
+                not match.group("bot") or match.group("bot").lower() == (bot.username or "").lower()
+            )
+        if bot.username and f"@{bot.username.lower()}" in text.lower():
+            return True
+        reply = message.reply_to_message
+        return bool(reply and reply.from_user and reply.from_user.id == bot.id)
+
+    async def _on_membership(self, change: ChatMemberUpdated, bot: Bot) -> str:
+        status = change.new_chat_member.status
+        if change.chat.type == ChatType.PRIVATE:
+            if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):  # user blocked the bot
+                self.buttons.forget(change.chat.id)
+                self.messages.take_deletable(change.chat.id)
+            return "member:private"
+        joined = status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
+        was_out = change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+        if joined and was_out and change.chat.type != ChatType.CHANNEL:
+            with contextlib.suppress(TelegramError):
+                await bot.send_message(change.chat.id, self.texts.group_refusal, parse_mode=ParseMode.HTML)
+            return "member:group:refused"
+        return "member:group"
+
+    # ----------------------------------------------------------------- Rasa
+    async def _ask_rasa(self, bot: Bot, chat_id: int, text: str) -> List[Dict[str, Any]]:
+        started = time.monotonic()
+        async with self._typing(bot, chat_id):
+            elements = await self.rasa.send(self.pseudonym(chat_id), text)
+        logger.info("rasa answered in %.0f ms (%d elements)", (time.monotonic() - started) * 1000, len(elements))
+        return elements
+
+    async def _relay(self, bot: Bot, chat_id: int, text: str) -> None:
+        try:
+            elements = await self._ask_rasa(bot, chat_id, text)
+        except RasaUnavailable as error:
+            logger.warning("rasa unavailable (%s): apology sent", error)
+            await self._send_html(bot, chat_id, self.texts.apology_with_emergency)
+            return
+        await self._send_rendered(bot, chat_id, render_elements(elements, self.texts.buttons_prompt))
+
+    async def _forget(self, bot: Bot, chat_id: int) -> None:
+        try:
+            elements: Optional[List[Dict[str, Any]]] = await self._ask_rasa(bot, chat_id, ERASE_PAYLOAD)
+        except RasaUnavailable as error:
+            logger.warning("rasa unavailable (%s): conversation not erased", error)
+            elements = None
+        ids = self.messages.take_deletable(chat_id)
+        self.buttons.forget(chat_id)
+        deleted = await self._delete_messages(bot, chat_id, ids)
+        logger.info("forget: %d of %d recent messages deleted", deleted, len(ids))
+        if elements is None:
+            await self._send_html(bot, chat_id, self.texts.forget_failed)
+        else:
+            await self._send_rendered(bot, chat_id, render_elements(elements, self.texts.buttons_prompt))
+        await self._send_html(bot, chat_id, self.texts.forget_done)
+
+    async def _delete_messages(self, bot: Bot, chat_id: int, ids: List[int]) -> int:
+        gate = asyncio.Semaphore(DELETE_CONCURRENCY)
+
+        async def delete(message_id: int) -> bool:
+            async with gate:
+                try:
+                    return bool(await bot.delete_message(chat_id=chat_id, message_id=message_id))
+                except TelegramError:
+                    return False  # too old, already gone…: nothing more we can do
+
+        results = await asyncio.gather(*(delete(i) for i in ids))
+        return sum(results)
+
+    @contextlib.asynccontextmanager
+    async def _typing(self, bot: Bot, chat_id: int):
+        async def keep_typing() -> None:
+            while True:
+                with contextlib.suppress(TelegramError):
+                    await bot.send_chat_action(chat_id=chat_id, action=ChatAction.TYPING)
+                await asyncio.sleep(self.config.typing_interval)
+
+        task = asyncio.create_task(keep_typing())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # ----------------------------------------------------------------- sending
+    def _keyboard(self, chat_id: int, buttons: List[Button]) -> Optional[InlineKeyboardMarkup]:
+        if not buttons:
+            return None
+        rows = []
+        for title, kind, value in buttons:
+            if kind == "url":
+                rows.append([InlineKeyboardButton(title, url=value)])
+            else:
+                rows.append([InlineKeyboardButton(title, callback_data=self.buttons.key_for(chat_id, value))])
+        return InlineKeyboardMarkup(rows)
+
+    async def _send(self, bot: Bot, chat_id: int, html: str, buttons: Optional[List[Button]] = None) -> Message:
+        sent = await bot.send_message(
+            chat_id=chat_id,
+            text=html,
+            parse_mode=ParseMode.HTML,
+            reply_markup=self._keyboard(chat_id, buttons or []),
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+        self.messages.add(chat_id, sent.message_id)
+        return sent
+
+    async def _send_html(self, bot: Bot, chat_id: int, html: str) -> None:
+        """Sends one of the front's own texts (trusted HTML)."""
+        for part in split_html_paragraphs(html):
+            await self._send(bot, chat_id, part)
+
+    async def _send_rendered(self, bot: Bot, chat_id: int, messages: List[TelegramMessage]) -> None:
+        for item in messages:
+            try:
+                if item.photo is not None:
+                    await self._send_photo(bot, chat_id, item.photo)
+                else:
+                    await self._send(bot, chat_id, item.html or "", item.buttons)
+            except Forbidden:
+                logger.warning("send: the user blocked the bot")
+                return
+            except TelegramError as error:
+                logger.warning("send failed: %s", type(error).__name__)
+
+    async def _send_photo(self, bot: Bot, chat_id: int, url: str) -> None:
+        try:
+            sent = await bot.send_photo(chat_id=chat_id, photo=url)
+        except Forbidden:
+            raise
+        except TelegramError:
+            await self._send(bot, chat_id, self.texts.image_fallback.format(url=escape(url)))
+            return
+        self.messages.add(chat_id, sent.message_id)

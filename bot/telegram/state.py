@@ -1,0 +1,172 @@
+"""Per-chat state kept in memory only, and bounded: nothing here survives a restart.
+
+- ChatTurns: each chat's updates are handled one after the other, in arrival order,
+  while different chats run concurrently.
+- ButtonStore: short keys for callback_data (Telegram allows 64 bytes; Rasa payloads
+  can be longer) -> the button's payload.
+- MessageLog: ids of recent messages of the chat (the user's and the bot's), so that
+  /oubli can delete them.
+"""
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections import OrderedDict, deque
+from typing import Deque, Dict, Generic, List, Optional, Tuple, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _LRU(Generic[K, V]):
+    def __init__(self, max_items: int) -> None:
+        self.max_items = max_items
+        self._items: "OrderedDict[K, V]" = OrderedDict()
+
+    def get(self, key: K) -> Optional[V]:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.max_items:
+            self._items.popitem(last=False)
+
+    def pop(self, key: K) -> Optional[V]:
+        return self._items.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class Turn:
+    """One update's place in its chat's queue (see ChatTurns.enter)."""
+
+    def __init__(self, turns: "ChatTurns", chat_id: int, previous: Optional[asyncio.Future]):
+        self._turns = turns
+        self._chat_id = chat_id
+        self._previous = previous
+        self.done: asyncio.Future = asyncio.get_running_loop().create_future()
+
+    async def __aenter__(self) -> "Turn":
+        if self._previous is not None and not self._previous.done():
+            try:
+                await asyncio.shield(self._previous)
+            except asyncio.CancelledError:
+                self._release_after_previous()
+                raise
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self._release()
+
+    def abandon(self) -> None:
+        """Gives the place up without running (idempotent; safe after `async with`).
+
+        The chat's next update still waits for the previous one to finish.
+        """
+        self._release_after_previous()
+
+    def _release_after_previous(self) -> None:
+        if self._previous is not None and not self._previous.done():
+            self._previous.add_done_callback(lambda _: self._release())
+        else:
+            self._release()
+
+    def _release(self) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+        self._turns._finished(self._chat_id, self.done)
+
+
+class ChatTurns:
+    """FIFO order per chat; concurrency across chats.
+
+    `enter` is synchronous, so the place in the queue is taken the moment the update's
+    handler starts (handlers start in arrival order), even if the handler awaits other
+    things (answering a callback query…) before its turn:
+
+        turn = turns.enter(chat_id)     # no await before this line
+        ...
+        async with turn:
+            ...                          # runs after the chat's earlier updates
+    """
+
+    def __init__(self) -> None:
+        self._tails: Dict[int, asyncio.Future] = {}
+
+    def enter(self, chat_id: int) -> Turn:
+        turn = Turn(self, chat_id, self._tails.get(chat_id))
+        self._tails[chat_id] = turn.done
+        return turn
+
+    def _finished(self, chat_id: int, done: asyncio.Future) -> None:
+        if self._tails.get(chat_id) is done:
+            del self._tails[chat_id]
+
+    def __len__(self) -> int:  # chats with an update in progress
+        return len(self._tails)
+
+
+class ButtonStore:
+    """Per chat, the payloads behind the buttons recently shown (bounded LRU)."""
+
+    def __init__(self, max_chats: int = 10_000, per_chat: int = 200) -> None:
+        self._chats: _LRU[int, "OrderedDict[str, str]"] = _LRU(max_chats)
+        self.per_chat = per_chat
+
+    def key_for(self, chat_id: int, payload: str) -> str:
+        keys = self._chats.get(chat_id)
+        if keys is None:
+            keys = OrderedDict()
+            self._chats.put(chat_id, keys)
+        # Random keys: after a restart an old button finds nothing instead of a wrong
+        # payload. 12 characters of base64url, well under the 64-byte limit.
+        key = secrets.token_urlsafe(9)
+        keys[key] = payload
+        while len(keys) > self.per_chat:
+            keys.popitem(last=False)
+        return key
+
+    def payload(self, chat_id: int, key: str) -> Optional[str]:
+        keys = self._chats.get(chat_id)
+        return keys.get(key) if keys else None
+
+    def forget(self, chat_id: int) -> None:
+        self._chats.pop(chat_id)
+
+
+# Bots can delete messages of a private chat for 48 hours.
+DELETABLE_SECONDS = 48 * 3600 - 60
+
+
+class MessageLog:
+    """Per chat, the ids of recent messages (bounded LRU of bounded deques)."""
+
+    def __init__(self, max_chats: int = 10_000, per_chat: int = 300) -> None:
+        self._chats: _LRU[int, Deque[Tuple[int, float]]] = _LRU(max_chats)
+        self.per_chat = per_chat
+
+    def add(self, chat_id: int, message_id: int, when: Optional[float] = None) -> None:
+        log = self._chats.get(chat_id)
+        if log is None:
+            log = deque(maxlen=self.per_chat)
+            self._chats.put(chat_id, log)
+        log.append((message_id, time.time() if when is None else when))
+
+    def take_deletable(self, chat_id: int, now: Optional[float] = None) -> List[int]:
+        """Removes and returns the chat's message ids still deletable, newest first."""
+        log = self._chats.pop(chat_id)
+        if not log:
+            return []
+        now = time.time() if now is None else now
+        ids = sorted({mid for mid, when in log if now - when < DELETABLE_SECONDS}, reverse=True)
+        return ids
+
+    def ids(self, chat_id: int) -> List[int]:
+        log = self._chats.get(chat_id)
+        return [mid for mid, _ in log] if log else []
