@@ -28,8 +28,10 @@ help:
 	@echo "make test      set up what is missing, then run every test"
 	@echo "make install   virtual environment with the exact versions of requirements.lock"
 	@echo "make train     train the model if its data or configuration changed"
-	@echo "make evaluate  train if needed, then measure the NLU on the held-out set (reports/)"
-	@echo "make validate  check the training data, the domain and the knowledge content"
+	@echo "make evaluate  train if needed, measure the NLU on the held-out set (reports/), compare with the previous model"
+	@echo "make validate  check the training data, the domain, the knowledge content and their consistency"
+	@echo "make inbox     export the messages to review into var/inbox.yml; make accept-inbox merges them"
+	@echo "make deploy-model  load the current model into the running assistant (docs/maintainers.md)"
 	@echo "make clean     remove databases, models and reports (keeps .venv)"
 
 install: $(STAMP)
@@ -53,23 +55,21 @@ $(KB_DB): $(STAMP) $(CONTENT) $(wildcard knowledge/*.py)
 	$(PY) -m knowledge load
 
 train: $(MODEL)
+# A versioned models/assistant-<UTC time>-<inputs hash>.tar.gz, copied to $(MODEL);
+# models/registry.json keeps the previous one (nlu/retrain/models.py).
 $(MODEL): $(STAMP) $(SPACY_FR) $(NLU_DATA) $(BOT_DATA) bot/domain.yml bot/config.yml $(NLU_CODE)
-	@mkdir -p models
-	@start=$$(date +%s); \
-	$(VENV)/bin/rasa train --config bot/config.yml --domain bot/domain.yml \
-		--data nlu/data bot/data --out models --fixed-model-name assistant --force --quiet \
-	&& echo "{\"seconds\": $$(( $$(date +%s) - start ))}" > models/train_info.json
+	$(PY) -m nlu.retrain.models train
 
 $(WEBCHAT): bot/webchat/package.json bot/webchat/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed for the web widget: apt-get install npm"; exit 1; }
 	@mkdir -p var/webchat
 	cp bot/webchat/package.json bot/webchat/package-lock.json var/webchat/
-	npm ci --prefix var/webchat --no-audit --no-fund --loglevel=error
+	npm ci --prefix var/webchat --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # Debian's Chromium for the browser test (Playwright cannot download browsers here).
 chromium:
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 
 run: $(STAMP) $(KB_DB) $(MODEL) $(WEBCHAT)
 	$(PY) -m bot.launcher
@@ -77,12 +77,14 @@ run: $(STAMP) $(KB_DB) $(MODEL) $(WEBCHAT)
 test: $(STAMP) $(KB_DB) $(MODEL) $(WEBCHAT) chromium
 	$(PY) -m pytest
 
+# nlu.evaluate's figures, then the regression gate against the previous model.
 evaluate: $(MODEL)
-	$(PY) -m nlu.evaluate --model $(MODEL) --out reports
+	$(PY) -m nlu.retrain.regression --model $(MODEL) --out reports
 
 validate: $(STAMP)
 	$(VENV)/bin/rasa data validate --config bot/config.yml --domain bot/domain.yml --data nlu/data bot/data --fail-on-warnings
 	$(PY) -m knowledge check
+	$(PY) -m nlu.retrain.consistency
 
 clean:
 	rm -rf var models reports test-artifacts .pytest_cache

@@ -12,18 +12,24 @@ from typing import Optional
 
 import sqlalchemy as sa
 
+from bot import feedback
 from bot.settings import retention_days, tracker_db_url
 
 logger = logging.getLogger(__name__)
 
 
 def delete_old_conversations(db_url: str, days: int, now: Optional[float] = None) -> int:
-    """Returns how many conversations were deleted."""
+    """Deletes stale conversations and old feedback; returns how many conversations."""
     cutoff = (now or time.time()) - days * 86400
+    deleted = _delete_stale_trackers(db_url, cutoff)
+    feedback.delete_older_than(datetime.fromtimestamp(cutoff, tz=timezone.utc), db_url)
+    return deleted
+
+
+def _delete_stale_trackers(db_url: str, cutoff: float) -> int:
     engine = sa.create_engine(db_url, future=True)
-    metadata = sa.MetaData()
     try:
-        events = sa.Table("events", metadata, autoload_with=engine)
+        events = sa.Table("events", sa.MetaData(), autoload_with=engine)
     except sa.exc.NoSuchTableError:
         return 0
     last_activity = (
@@ -35,10 +41,6 @@ def delete_old_conversations(db_url: str, days: int, now: Optional[float] = None
         stale = [row[0] for row in connection.execute(last_activity)]
         for chunk in range(0, len(stale), 500):
             connection.execute(events.delete().where(events.c.sender_id.in_(stale[chunk:chunk + 500])))
-        if sa.inspect(connection).has_table("feedback"):
-            feedback = sa.Table("feedback", metadata, autoload_with=connection)
-            oldest_kept = datetime.fromtimestamp(cutoff, tz=timezone.utc).replace(tzinfo=None)
-            connection.execute(feedback.delete().where(feedback.c.created_at < oldest_kept))
     engine.dispose()
     return len(stale)
 

@@ -63,3 +63,17 @@ def test_retention_deletes_only_conversations_older_than_the_limit(tmp_path):
     assert rows(url, "old") == 0 and rows(url, "recent") == 2
     assert delete_old_conversations(url, days=1) == 1
     assert rows(url, "recent") == 0
+
+
+def test_retention_also_deletes_old_feedback(tmp_path):
+    import datetime as dt
+
+    from bot import feedback
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    vote = feedback.parse_feedback({"topic": "asile", "intent": "asile", "confidence": 0.9,
+                                    "question": "q", "vote": "down"})
+    now = dt.datetime.now(dt.timezone.utc)
+    feedback.add_feedback(vote, url, now=now - dt.timedelta(days=40))
+    feedback.add_feedback(vote, url, now=now - dt.timedelta(days=2))
+    delete_old_conversations(url, days=30)
+    assert len(feedback.list_feedback(url)) == 1
