@@ -77,9 +77,10 @@ run: $(STAMP) $(KB_DB) $(MODEL) $(WEBCHAT)
 test: $(STAMP) $(KB_DB) $(MODEL) $(WEBCHAT) chromium
 	$(PY) -m pytest
 
-# nlu.evaluate's figures, then the regression gate against the previous model.
+# nlu.evaluate's figures, then the regression gate against the deployed (else previous)
+# model, or BASELINE=models/<file>.tar.gz (nlu/retrain/regression.py).
 evaluate: $(MODEL)
-	$(PY) -m nlu.retrain.regression --model $(MODEL) --out reports
+	$(PY) -m nlu.retrain.regression --model $(MODEL) --out reports $(if $(BASELINE),--baseline $(BASELINE))
 
 validate: $(STAMP)
 	$(VENV)/bin/rasa data validate --config bot/config.yml --domain bot/domain.yml --data nlu/data bot/data --fail-on-warnings

@@ -1,0 +1,176 @@
+"""`make accept-inbox`: the annotated inbox entries become training examples.
+
+    python -m nlu.retrain.accept [--inbox var/inbox.yml]
+
+For every entry of the review file whose ``intent`` is filled in:
+
+- an intent of bot/domain.yml: the text (masked again, on one line) is added to the
+  training file that declares that intent (nlu/data/<intent>.yml), at the end of its
+  ``examples: |`` block, keeping the file's layout; a text already there is not added
+  twice;
+- ``ignore``: the entry is dropped, and remembered (var/inbox_ignored.txt, ids only)
+  so that ``make inbox`` does not bring it back.
+
+Accepted and ignored entries leave the inbox; entries without an intent stay. Nothing
+is changed when an entry is wrong (unknown intent, a held-out example, a text that is
+already an example of another intent): the errors name the entries by number and id,
+never by their text.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from nlu.retrain.inbox import (DEFAULT_DATA_DIR, DEFAULT_HELDOUT_DIR, DEFAULT_INBOX, FALLBACK_INTENT,
+                               IGNORE, InboxFileError, ignored_path, read_ignored, read_inbox,
+                               write_inbox)
+from nlu.retrain.masking import mask_personal_data
+from nlu.retrain.trainingdata import (add_examples, clean_example, example_key, file_for_intent,
+                                      lookup, read_examples)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DOMAIN = REPO_ROOT / "bot" / "domain.yml"
+
+
+class InboxError(ValueError):
+    def __init__(self, problems: List[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Accepted:
+    added: Dict[str, List[str]] = field(default_factory=dict)  # file -> lines added
+    ignored: int = 0
+    already_present: int = 0
+    remaining: int = 0
+
+    @property
+    def added_count(self) -> int:
+        return sum(len(lines) for lines in self.added.values())
+
+
+def domain_intents(domain_file: Path) -> List[str]:
+    from knowledge.check import domain_intents as read
+
+    problems: list = []
+    names = read(Path(domain_file), problems)
+    if problems:
+        raise InboxError([str(p) for p in problems])
+    return names
+
+
+def accept_inbox(inbox: Path = DEFAULT_INBOX, data_dir: Path = DEFAULT_DATA_DIR,
+                 domain_file: Path = DEFAULT_DOMAIN,
+                 heldout_dir: Path = DEFAULT_HELDOUT_DIR) -> Accepted:
+    """Merges the annotated entries into the training data; raises InboxError (and
+    changes nothing) when an entry is wrong."""
+    entries = read_inbox(inbox)
+    intents = set(domain_intents(domain_file)) - {FALLBACK_INTENT}
+    training = lookup(read_examples(data_dir))
+    heldout = {example_key(e.text) for e in read_examples(heldout_dir)}
+
+    problems: List[str] = []
+    keep: List[dict] = []
+    ignore_ids: List[str] = []
+    to_add: Dict[str, Dict[str, str]] = defaultdict(dict)  # intent -> key -> line
+    chosen: Dict[str, str] = {}  # key -> intent, across entries
+    result = Accepted()
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            problems.append(f"entry {number}: not a mapping (text, intent, ...)")
+            continue
+        name = f"entry {number} (id {entry.get('id') or '?'})"
+        intent = str(entry.get("intent") or "").strip()
+        if not intent:
+            keep.append(entry)
+            continue
+        if intent.lower() == IGNORE:
+            if entry.get("id"):
+                ignore_ids.append(str(entry["id"]))
+            result.ignored += 1
+            continue
+        if intent not in intents:
+            problems.append(f"{name}: intent {intent!r} is not in {Path(domain_file).name} "
+                            "(check the spelling, or add the topic first: docs/maintainers.md)")
+            continue
+        line = clean_example(mask_personal_data(str(entry.get("text") or "")))
+        key = example_key(line)
+        if not key:
+            problems.append(f"{name}: empty text")
+            continue
+        if key in heldout:
+            problems.append(f"{name}: this text is a held-out example (nlu/heldout/), it must "
+                            "never be trained on: write 'ignore'")
+            continue
+        known = training.get(key)
+        if known is not None and known.intent != intent:
+            problems.append(f"{name}: already an example of intent {known.intent} in "
+                            f"{known.path.name}; write {known.intent} or 'ignore' (or move that example)")
+            continue
+        if chosen.setdefault(key, intent) != intent:
+            problems.append(f"{name}: the same text is annotated {chosen[key]} in another entry")
+            continue
+        if known is not None:
+            result.already_present += 1
+            continue
+        to_add[intent][key] = line
+    if problems:
+        raise InboxError(problems)
+
+    for intent, lines in sorted(to_add.items()):
+        path = file_for_intent(data_dir, intent)
+        added = add_examples(path, intent, lines.values())
+        if added:
+            result.added[str(path)] = added
+    if ignore_ids:
+        ignored = ignored_path(inbox)
+        already = read_ignored(ignored)
+        new_ids = [i for i in dict.fromkeys(ignore_ids) if i not in already]
+        if new_ids:
+            ignored.parent.mkdir(parents=True, exist_ok=True)
+            with open(ignored, "a", encoding="utf-8") as f:
+                f.write("".join(f"{i}\n" for i in new_ids))
+    write_inbox(inbox, keep)
+    result.remaining = len(keep)
+    return result
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nlu.retrain.accept",
+                                     description="Merge the annotated inbox entries into nlu/data/.")
+    parser.add_argument("--inbox", type=Path, default=DEFAULT_INBOX)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--domain", type=Path, default=DEFAULT_DOMAIN)
+    parser.add_argument("--heldout", type=Path, default=DEFAULT_HELDOUT_DIR)
+    args = parser.parse_args(argv)
+    if not args.inbox.exists():
+        print(f"No inbox at {args.inbox}: run `make inbox` first.", file=sys.stderr)
+        return 1
+    try:
+        result = accept_inbox(args.inbox, args.data, args.domain, args.heldout)
+    except InboxFileError as error:
+        print(error, file=sys.stderr)
+        return 1
+    except InboxError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"Nothing changed: fix the {len(error.problems)} entry(ies) above in {args.inbox}.",
+              file=sys.stderr)
+        return 1
+    for path, lines in result.added.items():
+        shown = Path(path).relative_to(REPO_ROOT) if Path(path).is_relative_to(REPO_ROOT) else path
+        print(f"+{len(lines)} example(s) in {shown}")
+    print(f"Accepted {result.added_count} example(s), {result.already_present} already present, "
+          f"{result.ignored} ignored; {result.remaining} entry(ies) left in the inbox.")
+    if result.added_count:
+        print("Next: make validate && make train && make evaluate")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""make validate's cross-checks: topic intents <-> knowledge entries, rules, actions,
+responses."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nlu.retrain.consistency import Paths, check
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def copy(tmp_path):
+    """The project's bot, NLU and knowledge files, to break one at a time."""
+    shutil.copy(REPO_ROOT / "bot" / "domain.yml", tmp_path / "domain.yml")
+    shutil.copy(REPO_ROOT / "bot" / "config.yml", tmp_path / "config.yml")
+    for name, source in (("bot_data", "bot/data"), ("nlu_data", "nlu/data"), ("content", "knowledge/content")):
+        shutil.copytree(REPO_ROOT / source, tmp_path / name)
+    return Paths(domain=tmp_path / "domain.yml", config=tmp_path / "config.yml", bot_data=tmp_path / "bot_data",
+                 nlu_data=tmp_path / "nlu_data", content=tmp_path / "content")
+
+
+def edit(path, old, new):
+    text = Path(path).read_text(encoding="utf-8")
+    assert old in text
+    Path(path).write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_the_project_is_consistent():
+    assert check() == []
+
+
+def test_a_topic_intent_without_knowledge_entry(copy):
+    (copy.content / "asile.yml").unlink()
+    assert any("topic intent asile has no knowledge entry" in p for p in check(copy))
+
+
+def test_a_knowledge_entry_without_intent(copy):
+    shutil.copy(copy.content / "asile.yml", copy.content / "travail-saisonnier.yml")
+    assert any("topic travail-saisonnier has no intent travail_saisonnier" in p for p in check(copy))
+
+
+def test_incompris_needs_no_intent(copy):
+    assert (copy.content / "incompris.yml").exists() and check(copy) == []
+
+
+def test_an_intent_without_rule_or_examples(copy):
+    edit(copy.domain, "  - hors_sujet\n", "  - hors_sujet\n  - travail_saisonnier\n")
+    shutil.copy(copy.content / "asile.yml", copy.content / "travail-saisonnier.yml")
+    problems = check(copy)
+    assert any("intent travail_saisonnier has no training example" in p for p in problems)
+    assert any("no rule or story reacts to intent travail_saisonnier" in p for p in problems)
+
+
+def test_unknown_actions_and_responses_used_by_rules(copy):
+    edit(copy.bot_data / "rules.yml", "  - action: action_menu\n", "  - action: action_sommaire\n")
+    edit(copy.bot_data / "rules.yml", "  - action: utter_urgence\n", "  - action: utter_danger\n")
+    problems = check(copy)
+    assert any("action action_sommaire is not in" in p for p in problems)
+    assert any("response utter_danger is not in" in p for p in problems)
+
+
+def test_a_declared_action_the_action_server_lacks(copy):
+    edit(copy.domain, "  - action_menu\n", "  - action_menu\n  - action_appeler\n")
+    assert any("action action_appeler is not implemented" in p for p in check(copy))
+
+
+def test_a_button_to_an_unknown_intent(copy):
+    edit(copy.domain, 'payload: "/contacts_aide"', 'payload: "/contacts"')
+    assert any("unknown intent contacts" in p for p in check(copy))
