@@ -75,7 +75,7 @@ run: $(STAMP) $(KB_DB) $(MODEL) $(WEBCHAT)
 	$(PY) -m bot.launcher
 
 test: $(STAMP) $(KB_DB) $(MODEL) $(WEBCHAT) chromium
-	$(PY) -m pytest
+	$(PY) -m pytest --ignore=tests/prod
 
 # nlu.evaluate's figures, then the regression gate against the deployed (else previous)
 # model, or BASELINE=models/<file>.tar.gz (nlu/retrain/regression.py).

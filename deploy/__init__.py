@@ -1,0 +1,1 @@
+"""Production profile: endpoints, nginx and systemd templates, and its launcher."""
