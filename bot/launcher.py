@@ -20,6 +20,12 @@ from bot.settings import REPO_ROOT, VAR_DIR, tracker_db_url
 
 DEFAULT_MODEL = REPO_ROOT / "models" / "assistant.tar.gz"
 READY_TIMEOUT_SECONDS = 180
+# `rasa run ... --auth-token <RASA_API_TOKEN>`, the token read from the environment.
+RASA_WITH_TOKEN_FROM_ENV = (
+    "import os, sys; from rasa.__main__ import main; "
+    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token', os.environ.pop('RASA_API_TOKEN')]; "
+    "main()"
+)
 
 
 def port_in_use(port: int) -> bool:
@@ -104,14 +110,16 @@ class Stack:
         return process
 
     def start_rasa(self, model: Path = DEFAULT_MODEL, **popen) -> subprocess.Popen:
+        # The API token goes through the environment, not the command line, so that it
+        # never shows in the process list (`ps`, /proc/<pid>/cmdline).
         process = spawn(
-            [sys.executable, "-m", "rasa", "run", "--model", str(model),
-             "--enable-api", "--auth-token", api_token(),
+            [sys.executable, "-c", RASA_WITH_TOKEN_FROM_ENV, "run", "--model", str(model),
+             "--enable-api",
              "--cors", f"http://localhost:{self.rasa_port}",
              "--credentials", str(REPO_ROOT / "bot" / "credentials.yml"),
              "--endpoints", str(REPO_ROOT / "bot" / "endpoints.yml"),
              "--port", str(self.rasa_port)],
-            self.env, **popen,
+            dict(self.env, RASA_API_TOKEN=api_token()), **popen,
         )
         self.processes.append(process)
         wait_until(lambda: url_ok(f"{self.rasa_url}/webhooks/rest/"), process, "Rasa server")

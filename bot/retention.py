@@ -6,6 +6,7 @@ deleted whole.
 """
 import argparse
 import logging
+import os
 import time
 from datetime import datetime, timezone
 from typing import Optional
@@ -13,7 +14,7 @@ from typing import Optional
 import sqlalchemy as sa
 
 from bot import feedback
-from bot.settings import retention_days, tracker_db_url
+from bot.settings import tracker_db_url
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +46,22 @@ def _delete_stale_trackers(db_url: str, cutoff: float) -> int:
     return len(stale)
 
 
+def days(value: str) -> int:
+    """A number of days >= 1: a typo (`--days -1`, `RETENTION_DAYS=0`) must not delete
+    every conversation, including the ones going on."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of days, at least 1 (got {value!r})")
+    return number
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, default=retention_days())
+    parser.add_argument("--days", type=days, default=os.environ.get("RETENTION_DAYS", "30"),
+                        help="default: RETENTION_DAYS, or 30")
     parser.add_argument("--db", default=tracker_db_url())
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)

@@ -52,6 +52,9 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             **kwargs,
         )
+        # A failed query must not put sender ids or message texts in the logs: Rasa
+        # logs the error text, which would otherwise hold the statement's parameters.
+        self.engine.hide_parameters = True
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         if erase_requested(tracker):

@@ -43,11 +43,11 @@ def rasa_stack(tmp_path_factory):
 
 @pytest.fixture
 def own_stack(tmp_path):
-    """A private assistant for tests that stop or break its servers."""
+    """A private assistant for tests that stop or break its servers (or load another model)."""
     stacks = []
 
-    def start(**extra_env) -> Stack:
-        stacks.append(launch(tmp_path, **extra_env))
+    def start(model: Path = DEFAULT_MODEL, **extra_env) -> Stack:
+        stacks.append(launch(tmp_path, model=model, **extra_env))
         return stacks[-1]
 
     yield start

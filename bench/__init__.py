@@ -1,0 +1,1 @@
+"""`make bench`: latency, throughput, memory and start-up of the whole assistant."""
