@@ -22,7 +22,7 @@ DEFAULT_MODEL = REPO_ROOT / "models" / "assistant.tar.gz"
 READY_TIMEOUT_SECONDS = 180
 # `rasa run ... --auth-token <RASA_API_TOKEN>`, the token read from the environment.
 RASA_WITH_TOKEN_FROM_ENV = (
-    "import os, sys; from rasa.__main__ import main; "
+    "import os, sys; from rasa.__main__ import main; import bot.rasa_speedups as s; s.apply(); "
     "sys.argv = ['rasa', *sys.argv[1:], '--auth-token', os.environ.pop('RASA_API_TOKEN')]; "
     "main()"
 )
@@ -118,7 +118,9 @@ class Stack:
              "--cors", f"http://localhost:{self.rasa_port}",
              "--credentials", str(REPO_ROOT / "bot" / "credentials.yml"),
              "--endpoints", str(REPO_ROOT / "bot" / "endpoints.yml"),
-             "--port", str(self.rasa_port)],
+             "--port", str(self.rasa_port),
+             # Loopback only unless told otherwise: a public server sits behind nginx.
+             "--interface", self.env.get("RASA_INTERFACE", "127.0.0.1")],
             dict(self.env, RASA_API_TOKEN=api_token()), **popen,
         )
         self.processes.append(process)

@@ -55,6 +55,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     del os.environ["RASA_API_TOKEN"]  # Rasa has it now; nothing else in this process needs it
     from rasa.__main__ import main as rasa_main
 
+    from bot import rasa_speedups
+
+    rasa_speedups.apply()
     rasa_main()
     return 0
 
