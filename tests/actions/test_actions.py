@@ -115,7 +115,12 @@ def test_menu_lists_main_topics_emergency_first():
     assert buttons[0] == "/urgence" and "/titre_sejour" in buttons and len(buttons) >= 10
 
 
-def test_erase_confirms_with_privacy_payload():
+def test_erase_confirms_with_privacy_payload(tmp_path, monkeypatch):
+    import sqlalchemy as sa
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    with sa.create_engine(url).begin() as c:
+        c.execute(sa.text("create table events (id integer primary key, sender_id text)"))
+    monkeypatch.setenv("TRACKER_DB_URL", url)
     texts, [payload], _ = run(ActionEraseConversation(), tracker(intent="effacer_conversation"))
     assert "effacée" in texts[0]["text"]
     assert payload["topic"] == "confidentialite"
@@ -125,3 +130,10 @@ def test_unavailable_knowledge_base_gives_emergency_numbers(tmp_path, monkeypatc
     monkeypatch.setattr(common, "_kb", KnowledgeBase(f"sqlite:///{tmp_path / 'absent.db'}"))
     texts, [payload], _ = run(ActionAnswerTopic(), tracker())
     assert "17" in texts[0]["text"] and "114" in texts[0]["text"]
+
+
+def test_erase_says_so_when_the_conversation_store_is_down(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKER_DB_URL", f"sqlite:///{tmp_path / 'missing-dir' / 'tracker.db'}")
+    texts, [payload], _ = run(ActionEraseConversation(), tracker(intent="effacer_conversation"))
+    assert "pas pu effacer" in texts[0]["text"] and "effacée" not in texts[0]["text"]
+    assert payload["topic"] == "confidentialite"
