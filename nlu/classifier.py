@@ -1,0 +1,286 @@
+"""A linear intent classifier for small data sets: TF-IDF n-grams + logistic regression.
+
+``nlu.classifier.TfidfLogRegClassifier`` reads the (normalised) message text itself and
+builds word n-gram and char_wb n-gram TF-IDF features (sublinear tf), optionally joined
+with the sentence features of earlier Rasa featurizers (e.g. spaCy vectors), then
+fits a multinomial logistic regression whose regularisation ``C`` is configurable
+(Rasa's own LogisticRegressionClassifier fixes C=1 and uses raw counts).
+
+Why: on this project's data (about 1,700 examples for 31 intents) it was measured
+better and ~10x cheaper to train than DIET (docs/nlu.md).
+
+Persistence is plain JSON + NumPy arrays (``allow_pickle=False``): nothing executable
+is ever loaded from a model file. Inference needs only NumPy/SciPy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+WORD_TOKEN_PATTERN = r"(?u)\b\w+\b"  # keeps one-letter words ("j", "c", "l")
+RASA_FEATURE_MODES = ("none", "dense", "sparse", "all")
+
+
+def _build_vectorizer(analyzer: str, ngram_range: Sequence[int], sublinear_tf: bool,
+                      vocabulary: Optional[Dict[str, int]] = None):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    kwargs: Dict[str, Any] = {
+        "analyzer": analyzer,
+        "ngram_range": tuple(int(n) for n in ngram_range),
+        "sublinear_tf": sublinear_tf,
+        "lowercase": True,
+        "vocabulary": vocabulary,
+        "dtype": np.float64,
+    }
+    if analyzer == "word":
+        kwargs["token_pattern"] = WORD_TOKEN_PATTERN
+    return TfidfVectorizer(**kwargs)
+
+
+def fit_text_model(
+    texts: Sequence[str], labels: Sequence[str], config: Dict[str, Any],
+    extra: Optional[sp.csr_matrix] = None,
+) -> Tuple[List[Any], List[str], np.ndarray, np.ndarray]:
+    """Fit the vectorizers and the logistic regression on raw texts.
+
+    Returns (vectorizers, classes, coef, intercept). Shared by the Rasa component and
+    by ``python -m nlu.tune`` (cross-validation on the training data).
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizers = []
+    for analyzer, key in (("word", "word_ngram_range"), ("char_wb", "char_ngram_range")):
+        if config.get(key):
+            vectorizer = _build_vectorizer(analyzer, config[key], config["sublinear_tf"])
+            vectorizer.fit(texts)
+            vectorizers.append(vectorizer)
+    features = text_features(vectorizers, texts, extra)
+    model = LogisticRegression(
+        C=float(config["C"]),
+        class_weight=config["class_weight"],
+        max_iter=int(config["max_iter"]),
+        random_state=config["random_state"],
+        solver="lbfgs",
+        multi_class="multinomial",
+    )
+    model.fit(features, list(labels))
+    return (
+        vectorizers,
+        [str(c) for c in model.classes_],
+        np.asarray(model.coef_, dtype=np.float64),
+        np.asarray(model.intercept_, dtype=np.float64),
+    )
+
+
+def text_features(
+    vectorizers: Sequence[Any], texts: Sequence[str], extra: Optional[sp.csr_matrix] = None
+) -> sp.csr_matrix:
+    blocks = [vectorizer.transform(list(texts)) for vectorizer in vectorizers]
+    if extra is not None:
+        blocks.append(extra)
+    return sp.hstack(blocks, format="csr")
+
+
+def softmax_scores(features: sp.csr_matrix, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    scores = np.asarray(features @ coef.T + intercept)
+    scores -= scores.max(axis=1, keepdims=True)
+    exp = np.exp(scores)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
+)
+class TfidfLogRegClassifier(IntentClassifier, GraphComponent):
+    """TF-IDF (word + char_wb n-grams) + multinomial logistic regression."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "word_ngram_range": [1, 2],  # null: no word features
+            "char_ngram_range": [2, 5],  # null: no char_wb features
+            "sublinear_tf": True,
+            "C": 10.0,
+            "class_weight": "balanced",
+            "max_iter": 3000,
+            "random_state": 42,
+            # Sentence features of earlier Rasa featurizers to join: none, dense
+            # (e.g. SpacyFeaturizer), sparse (CountVectorsFeaturizer...), all.
+            "rasa_features": "none",
+            "rasa_features_weight": 1.0,
+            "ranking_length": 10,
+        }
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["sklearn"]
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        vectorizers: Optional[List[Any]] = None,
+        classes: Optional[List[str]] = None,
+        coef: Optional[np.ndarray] = None,
+        intercept: Optional[np.ndarray] = None,
+    ) -> None:
+        self.config = {**self.get_default_config(), **config}
+        if self.config["rasa_features"] not in RASA_FEATURE_MODES:
+            raise ValueError(f"rasa_features must be one of {RASA_FEATURE_MODES}")
+        self._model_storage = model_storage
+        self._resource = resource
+        self.vectorizers = vectorizers or []
+        self.classes = classes or []
+        self.coef = coef
+        self.intercept = intercept
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "TfidfLogRegClassifier":
+        return cls(config, model_storage, resource)
+
+    # --- features -------------------------------------------------------------------
+
+    def _rasa_features(self, messages: Sequence[Message]) -> Optional[sp.csr_matrix]:
+        mode = self.config["rasa_features"]
+        if mode == "none":
+            return None
+        rows = []
+        for message in messages:
+            parts = []
+            if mode in ("sparse", "all"):
+                sparse = message.get_sparse_features(TEXT)[1]
+                if sparse is not None:
+                    parts.append(sp.csr_matrix(sparse.features))
+            if mode in ("dense", "all"):
+                dense = message.get_dense_features(TEXT)[1]
+                if dense is not None:
+                    vec = np.asarray(dense.features, dtype=np.float64).reshape(1, -1)
+                    norm = np.linalg.norm(vec)
+                    parts.append(sp.csr_matrix(vec / norm if norm > 0 else vec))
+            rows.append(sp.hstack(parts, format="csr") if parts else None)
+        if any(r is None for r in rows):
+            raise ValueError(
+                f"rasa_features={mode!r} but a message has no such sentence features: "
+                f"add the matching featurizer before this classifier."
+            )
+        return sp.vstack(rows, format="csr") * float(self.config["rasa_features_weight"])
+
+    def _features(self, messages: Sequence[Message]) -> sp.csr_matrix:
+        texts = [message.get(TEXT) or "" for message in messages]
+        return text_features(self.vectorizers, texts, self._rasa_features(messages))
+
+    # --- training -------------------------------------------------------------------
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        if not examples:
+            logger.debug("No intent examples: %s not trained.", self.__class__.__name__)
+            return self._resource
+        labels = [e.get(INTENT) for e in examples]
+        if len(set(labels)) < 2:
+            raise ValueError("TfidfLogRegClassifier needs at least two intents.")
+        self.vectorizers, self.classes, self.coef, self.intercept = fit_text_model(
+            [e.get(TEXT) for e in examples], labels, self.config, self._rasa_features(examples)
+        )
+        self.persist()
+        return self._resource
+
+    # --- inference ------------------------------------------------------------------
+
+    def predict_proba(self, messages: Sequence[Message]) -> np.ndarray:
+        return softmax_scores(self._features(messages), self.coef, self.intercept)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self.coef is None or not messages:
+            return messages
+        probabilities = self.predict_proba(messages)
+        length = int(self.config["ranking_length"])
+        for message, probs in zip(messages, probabilities):
+            order = np.argsort(-probs)
+            ranking = [
+                {"name": self.classes[i], "confidence": float(probs[i])} for i in order
+            ]
+            if length > 0:
+                ranking = ranking[:length]
+            message.set(INTENT, dict(ranking[0]), add_to_output=True)
+            message.set("intent_ranking", ranking, add_to_output=True)
+        return messages
+
+    # --- persistence ----------------------------------------------------------------
+
+    def persist(self) -> None:
+        with self._model_storage.write_to(self._resource) as model_dir:
+            meta = {"classes": self.classes, "vectorizers": []}
+            arrays: Dict[str, np.ndarray] = {"coef": self.coef, "intercept": self.intercept}
+            for index, vectorizer in enumerate(self.vectorizers):
+                meta["vectorizers"].append(
+                    {
+                        "analyzer": vectorizer.analyzer,
+                        "ngram_range": list(vectorizer.ngram_range),
+                        "sublinear_tf": vectorizer.sublinear_tf,
+                        "vocabulary": {k: int(v) for k, v in vectorizer.vocabulary_.items()},
+                    }
+                )
+                arrays[f"idf_{index}"] = np.asarray(vectorizer.idf_, dtype=np.float64)
+            (model_dir / "classifier.json").write_text(
+                json.dumps(meta, ensure_ascii=False), encoding="utf-8"
+            )
+            np.savez_compressed(model_dir / "classifier.npz", **arrays)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "TfidfLogRegClassifier":
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                meta = json.loads((model_dir / "classifier.json").read_text(encoding="utf-8"))
+                with np.load(model_dir / "classifier.npz", allow_pickle=False) as data:
+                    arrays = {key: data[key] for key in data.files}
+        except (ValueError, FileNotFoundError):
+            logger.debug("No trained %s found: using an untrained one.", cls.__name__)
+            return cls.create(config, model_storage, resource, execution_context)
+        vectorizers = []
+        for index, spec in enumerate(meta["vectorizers"]):
+            vectorizer = _build_vectorizer(
+                spec["analyzer"], spec["ngram_range"], spec["sublinear_tf"], spec["vocabulary"]
+            )
+            vectorizer.idf_ = arrays[f"idf_{index}"]
+            vectorizers.append(vectorizer)
+        return cls(
+            config,
+            model_storage,
+            resource,
+            vectorizers=vectorizers,
+            classes=meta["classes"],
+            coef=arrays["coef"],
+            intercept=arrays["intercept"],
+        )

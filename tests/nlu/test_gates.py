@@ -1,0 +1,89 @@
+"""Quality gates of the trained NLU on the held-out set (nlu/heldout/).
+
+The model is the one `make test` trains (models/assistant.tar.gz), or NLU_MODEL_PATH.
+It is evaluated once with the same code as `python -m nlu.evaluate`; each gate is its
+own test and prints the failing held-out examples when it fails.
+
+Gates: topic accuracy >= 0.95 (in-scope examples), out-of-scope rejection >= 0.90,
+emergency recall == 1.0. Budgets (training time, model size) are reported by
+`make evaluate`, not tested here.
+"""
+import os
+from pathlib import Path
+
+import pytest
+
+from nlu import evaluate as ev
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _model_path() -> Path:
+    path = Path(os.environ.get("NLU_MODEL_PATH", "models/assistant.tar.gz"))
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+@pytest.fixture(scope="module")
+def predictions():
+    model = _model_path()
+    if not model.is_file():
+        pytest.fail(
+            f"No trained model at {model}. Train it first (`make train`, which `make test` "
+            f"runs), or point NLU_MODEL_PATH at a model.",
+            pytrace=False,
+        )
+    examples = ev.load_heldout(ev.DEFAULT_HELDOUT)
+    preds, _ = ev.predict(model, examples)
+    return preds
+
+
+@pytest.fixture(scope="module")
+def metrics(predictions):
+    return ev.compute_metrics(predictions)
+
+
+def _listing(preds) -> str:
+    return "\n".join(
+        f"  [{p.example.intent} -> {p.intent} {p.confidence:.2f}] {p.example.text}"
+        for p in sorted(preds, key=lambda p: (p.example.intent, p.intent))
+    )
+
+
+def test_topic_accuracy(predictions, metrics):
+    wrong = [
+        p
+        for p in predictions
+        if p.example.intent != ev.OUT_OF_SCOPE_INTENT and p.intent != p.example.intent
+    ]
+    accuracy = metrics["topic_accuracy"]
+    assert accuracy >= ev.GATE_ACCURACY, (
+        f"topic accuracy {accuracy:.3f} < {ev.GATE_ACCURACY} "
+        f"({len(wrong)} of {metrics['in_scope_examples']} in-scope examples wrong):\n"
+        + _listing(wrong)
+    )
+
+
+def test_out_of_scope_rejection(predictions, metrics):
+    accepted = [
+        p
+        for p in predictions
+        if p.example.intent == ev.OUT_OF_SCOPE_INTENT
+        and p.intent not in (ev.OUT_OF_SCOPE_INTENT, ev.FALLBACK_INTENT)
+    ]
+    rejection = metrics["out_of_scope_rejection"]
+    assert rejection >= ev.GATE_OOS_REJECTION, (
+        f"out-of-scope rejection {rejection:.3f} < {ev.GATE_OOS_REJECTION}; "
+        f"out-of-scope examples taken as a topic:\n" + _listing(accepted)
+    )
+
+
+def test_emergency_recall(predictions, metrics):
+    missed = [
+        p
+        for p in predictions
+        if p.example.intent == ev.EMERGENCY_INTENT and p.intent != ev.EMERGENCY_INTENT
+    ]
+    recall = metrics["emergency_recall"]
+    assert recall == ev.GATE_EMERGENCY_RECALL, (
+        f"emergency recall {recall:.3f} < 1.0; missed emergencies:\n" + _listing(missed)
+    )
