@@ -49,7 +49,7 @@ policies:
     enable_fallback_prediction: true
 """
 # Missed by the fast model trained on nlu/data (nlu_fallback; sante comes second).
-MISSED = "j'ai pas de mutuelle pour le dentiste"
+MISSED = "ophtalmo sans argent possible ?"
 RIGHT_INTENT = "sante"
 
 
