@@ -182,6 +182,10 @@ def start_stack(rasa_port: int, actions_port: int, extra_env: Optional[Dict[str,
     return stack
 
 
+def _stop_on_signal(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Start the assistant.")
     parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
@@ -194,6 +198,9 @@ def main() -> int:
               "in use. Stop it first (Ctrl-C in its terminal), or set RASA_PORT / ACTIONS_PORT.")
         return 1
 
+    # `kill` (SIGTERM) stops everything too, like Ctrl-C: the servers run in their own
+    # sessions and would otherwise outlive the launcher.
+    signal.signal(signal.SIGTERM, _stop_on_signal)
     started = time.monotonic()
     telegram = bool(os.environ.get("TELEGRAM_BOT_TOKEN"))
     try:
