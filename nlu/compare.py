@@ -34,6 +34,7 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PIPELINES_DIR = REPO_ROOT / "nlu" / "pipelines"
 DATA_DIR = REPO_ROOT / "nlu" / "data"
+CHOSEN = REPO_ROOT / "bot" / "config.yml"
 
 SEED_KEYS = {"DIETClassifier": "random_seed", "LogisticRegressionClassifier": "random_state"}
 
@@ -211,7 +212,7 @@ def to_markdown(aggregated: List[Dict[str, Any]], fingerprint: Dict[str, Any], n
 
     with_perturbed = any(a.get("perturbed_accuracy") is not None for a in aggregated)
     if with_perturbed:
-        lines[2] = lines[2][:-1] + " phone-style accuracy | phone-style OOS rej. |"
+        lines[2] += " phone-style accuracy | phone-style OOS rej. |"
         lines[3] += "---|---|"
     for a in aggregated:
         extra = (
@@ -260,8 +261,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         for config in configs:
             for seed in seeds:
-                name = config.stem
-                tag = name if seed is None else f"{name}-seed{seed}"
+                name = "chosen: bot/config.yml" if config.resolve() == CHOSEN else config.stem
+                tag = config.stem if seed is None else f"{config.stem}-seed{seed}"
                 cfg = seeded_config(config, seed, work)
                 run_dir = out / "compare" / tag
                 run_dir.mkdir(parents=True, exist_ok=True)

@@ -121,14 +121,17 @@ class EmergencySafetyNet(GraphComponent):
       keywords_file: path of the keyword file (default: nlu/emergency_keywords.yml)
       rescue_fallback: when the FallbackClassifier answered ``nlu_fallback`` and the
         classifier's own best guess was ``urgence``, answer ``urgence`` (safety first).
+      restore_text: put back the text as the user wrote it (TextNormalizer keeps it),
+        so that the parse result, the tracker and the actions see the user's words.
     """
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"keywords_file": None, "rescue_fallback": True}
+        return {"keywords_file": None, "rescue_fallback": True, "restore_text": True}
 
     def __init__(self, config: Dict[Text, Any], matcher: EmergencyMatcher) -> None:
         self._rescue_fallback = bool(config.get("rescue_fallback", True))
+        self._restore_text = bool(config.get("restore_text", True))
         self._matcher = matcher
 
     @classmethod
@@ -164,37 +167,43 @@ class EmergencySafetyNet(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            reason = self._reason(message)
-            if reason is None:
-                continue
-            previous = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            old_ranking = list(message.get(INTENT_RANKING_KEY) or [])
-            # The classifier's own ranking (without nlu_fallback), kept so that the
-            # evaluation can replay other fallback thresholds. Intent names only.
-            classifier_ranking = [
-                {
-                    INTENT_NAME_KEY: e.get(INTENT_NAME_KEY),
-                    PREDICTED_CONFIDENCE_KEY: e.get(PREDICTED_CONFIDENCE_KEY),
-                }
-                for e in old_ranking
-                if e.get(INTENT_NAME_KEY) != FALLBACK_INTENT
-            ][:3]
-            urgence = {INTENT_NAME_KEY: EMERGENCY_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
-            ranking = [e for e in old_ranking if e.get(INTENT_NAME_KEY) != EMERGENCY_INTENT]
-            message.set(INTENT, urgence, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [dict(urgence)] + ranking, add_to_output=True)
-            message.set(
-                SAFETY_NET_KEY,
-                {
-                    "triggered": True,
-                    "reason": reason,
-                    "overridden_intent": previous,
-                    "classifier_ranking": classifier_ranking,
-                },
-                add_to_output=True,
-            )
-            # Intent names only: never the message text.
-            logger.debug(
-                "Emergency safety net fired (%s), overriding intent '%s'.", reason, previous
-            )
+            self._process_one(message)
+            original = message.get(ORIGINAL_TEXT_KEY)
+            if self._restore_text and isinstance(original, str):
+                message.set(TEXT, original)
         return messages
+
+    def _process_one(self, message: Message) -> None:
+        reason = self._reason(message)
+        if reason is None:
+            return
+        previous = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        old_ranking = list(message.get(INTENT_RANKING_KEY) or [])
+        # The classifier's own ranking (without nlu_fallback), kept so that the
+        # evaluation can replay other fallback thresholds. Intent names only.
+        classifier_ranking = [
+            {
+                INTENT_NAME_KEY: e.get(INTENT_NAME_KEY),
+                PREDICTED_CONFIDENCE_KEY: e.get(PREDICTED_CONFIDENCE_KEY),
+            }
+            for e in old_ranking
+            if e.get(INTENT_NAME_KEY) != FALLBACK_INTENT
+        ][:3]
+        urgence = {INTENT_NAME_KEY: EMERGENCY_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+        ranking = [e for e in old_ranking if e.get(INTENT_NAME_KEY) != EMERGENCY_INTENT]
+        message.set(INTENT, urgence, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [dict(urgence)] + ranking, add_to_output=True)
+        message.set(
+            SAFETY_NET_KEY,
+            {
+                "triggered": True,
+                "reason": reason,
+                "overridden_intent": previous,
+                "classifier_ranking": classifier_ranking,
+            },
+            add_to_output=True,
+        )
+        # Intent names only: never the message text.
+        logger.debug(
+            "Emergency safety net fired (%s), overriding intent '%s'.", reason, previous
+        )

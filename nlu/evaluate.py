@@ -239,6 +239,11 @@ def compute_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:
             sum(p.intent == EMERGENCY_INTENT for p in predictions),
         ),
         "emergency_missed": [p.example.text for p in emergencies if p.intent != EMERGENCY_INTENT],
+        # What the classifier alone (its top intent, no fallback, no keyword net) gets.
+        "emergency_recall_classifier_only": _ratio(
+            sum(bool(p.raw_ranking) and p.raw_ranking[0][0] == EMERGENCY_INTENT for p in emergencies),
+            len(emergencies),
+        ),
         "safety_net": {
             "fired_on_emergencies": sum(1 for p in emergencies if p.safety_net),
             "keywords_on_emergencies": sum(1 for p in emergencies if p.safety_net == "keywords"),
@@ -471,6 +476,7 @@ def to_markdown(report: Dict[str, Any], max_examples_per_confusion: int = 8) -> 
         f"| out-of-scope rejection | {_pct(m['out_of_scope_rejection'])} | ≥ {_pct(g['out_of_scope_rejection']['threshold'])} | {ok(g['out_of_scope_rejection']['passed'])} |",
         f"| emergency recall | {_pct(m['emergency_recall'])} | = {_pct(g['emergency_recall']['threshold'])} | {ok(g['emergency_recall']['passed'])} |",
         f"| emergency precision | {_pct(m['emergency_precision'])} | | |",
+        f"| emergency recall of the classifier alone (no keyword net) | {_pct(m.get('emergency_recall_classifier_only'))} | | |",
         f"| in-scope fallback rate (nlu_fallback) | {_pct(m['in_scope_fallback_rate'])} | | |",
         f"| safety-net false positives | {m['safety_net']['false_positives']} / {m['safety_net']['non_emergency_examples']} | | |",
         f"| training wall time | {train_time} | ≤ {BUDGET_TRAIN_SECONDS} s | {ok(res['train_within_budget'])} |",

@@ -354,3 +354,18 @@ def test_more_emergencies_are_caught(matcher, text):
 )
 def test_more_non_emergencies_are_not_caught(matcher, text):
     assert not matcher.is_emergency(text), text
+
+
+def test_net_restores_the_users_text():
+    normalizer = TextNormalizer({"accents": True})
+    message = _classified("Je suis séquestrée", "sante", 0.9, [("sante", 0.9)])
+    normalizer.process([message])
+    assert message.get(TEXT) == "je suis sequestree"
+    _net().process([message])
+    assert message.get(TEXT) == "Je suis séquestrée"
+    assert message.get(INTENT)["name"] == "urgence"
+
+    other = _classified("Où DORMIR ?", "protection_hebergement", 0.9, [("protection_hebergement", 0.9)])
+    normalizer.process([other])
+    _net(restore_text=False).process([other])
+    assert other.get(TEXT) == "ou dormir ?"
