@@ -10,7 +10,3 @@ def tracker_db_url() -> str:
     """SQLAlchemy URL of the conversation store (SQLite file by default)."""
     return os.environ.get("TRACKER_DB_URL") or f"sqlite:///{VAR_DIR / 'tracker.db'}"
 
-
-def retention_days() -> int:
-    """Conversations untouched for longer than this are deleted."""
-    return int(os.environ.get("RETENTION_DAYS", "30"))
