@@ -28,7 +28,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import yaml
 
-from nlu.classifier import TfidfLogRegClassifier, fit_text_model, softmax_scores, text_features
+from nlu.classifier import (TfidfLogRegClassifier, feature_weights, fit_text_model, softmax_scores,
+                            text_features)
 from nlu.components import TextNormalizer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +81,8 @@ def cross_val_proba(
         vectorizers, fold_classes, coef, intercept = fit_text_model(
             list(texts_arr[train_idx]), list(labels_arr[train_idx]), config
         )
-        probs = softmax_scores(text_features(vectorizers, list(texts_arr[test_idx])), coef, intercept)
+        probs = softmax_scores(text_features(vectorizers, list(texts_arr[test_idx])),
+                               feature_weights(coef), intercept)
         for j, name in enumerate(fold_classes):
             out[test_idx, classes.index(name)] = probs[:, j]
     return out, classes

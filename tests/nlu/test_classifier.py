@@ -98,3 +98,25 @@ def test_dense_features_required_when_configured(storage):
     clf = TfidfLogRegClassifier.create(config, storage, Resource("clf"), _context())
     with pytest.raises(ValueError, match="no such sentence features"):
         clf.train(_training_data())
+
+
+def test_fast_rows_equal_sklearn_features():
+    """TfidfRows (used at run time) gives sklearn's TF-IDF features, on the real training
+    and held-out sentences and on edge cases (empty, unknown words only, repeats)."""
+    from pathlib import Path
+
+    from nlu.classifier import TfidfRows, _build_vectorizer, text_features
+    from nlu.evaluate import load_heldout
+    from nlu.tune import load_training
+
+    root = Path(__file__).resolve().parents[2]
+    texts, _ = load_training(root / "nlu" / "data")
+    vectorizers = [_build_vectorizer("word", (1, 2), True).fit(texts),
+                   _build_vectorizer("char_wb", (2, 5), True).fit(texts)]
+    probes = [e.text for e in load_heldout(root / "nlu" / "heldout")] + [
+        "", "   ", "zzzz qqqq", "aide aide aide aide", "l'OFPRA !!!", "🙂", "a" * 3000]
+    for batch in (texts[:400], probes, probes[:1]):
+        expected = text_features(vectorizers, batch)
+        got = TfidfRows(vectorizers).transform(batch)
+        assert got.shape == expected.shape
+        assert abs(got - expected).max() < 1e-12
