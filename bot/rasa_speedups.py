@@ -1,16 +1,33 @@
-"""One fix to a measured hot spot of Rasa 3.6, applied where our Rasa servers start
-(bot/launcher.py, deploy/rasa_server.py).
+"""Fixes to measured hot spots of Rasa 3.6, applied where our Rasa servers start
+(bot/launcher.py, deploy/rasa_server.py). Each keeps Rasa's behaviour and errors.
 
-Rasa validates every action server reply with `jsonschema.validate()`, which checks the
-schema itself again on each call: about 40 ms of CPU per custom action here, more than
-half of a whole turn (docs/BENCHMARKS.md). The schema never changes, so the validator
-is built once. The checks and the error raised are the same as Rasa's.
+- Rasa validates every action server reply with `jsonschema.validate()`, which checks
+  the schema itself again on each call: about 40 ms of CPU per custom action here. The
+  schema never changes, so the validator is built once.
+- Rasa finds an event's class by walking every subclass of `Event` (with an
+  `inspect.isabstract` call each) for every event it reads back from the conversation
+  store: about 7 % of a turn's CPU. The class found for a type name is remembered.
+- Rasa runs its small prediction graphs (NLU pipeline; policy) with dask's scheduler,
+  whose bookkeeping cost ~11 % of a turn's CPU, more than our NLU pipeline. The graph
+  is evaluated here node by node in dependency order, with the same inputs, outputs,
+  and errors. It also skips the debug line that formats every graph input (message
+  texts) even when debug logging is off.
+- A full garbage collection walks every object of the loaded model and of TensorFlow
+  (which Rasa imports): ~250 ms during which no message is answered, a few times a
+  minute under load. Once a model is loaded, the objects alive are frozen out of the
+  collector's reach (`gc.freeze()`); collections then only look at new objects.
 """
+import asyncio
+import gc
 from functools import lru_cache
-from typing import Any, Dict, Text
+from typing import Any, Dict, List, Optional, Text, Type
 
 import jsonschema
 from rasa.core.actions.action import RemoteAction
+from rasa.core.agent import Agent
+from rasa.engine.exceptions import GraphRunError
+from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.shared.core.events import Event
 
 
 @lru_cache(maxsize=1)
@@ -33,5 +50,68 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
         raise error
 
 
+_rasa_resolve_event_type = Event.resolve_by_type
+_event_classes: Dict[Text, Type[Event]] = {}
+
+
+def _resolve_event_type(type_name: Text, default: Optional[Type[Event]] = None
+                        ) -> Optional[Type[Event]]:
+    found = _event_classes.get(type_name)
+    if found is None:
+        found = _rasa_resolve_event_type(type_name, default)
+        # Only a real match is remembered: unknown names keep Rasa's answer (the
+        # default, None for old "topic" events, or its ValueError).
+        if found is not None and found.type_name == type_name:
+            _event_classes[type_name] = found
+    return found
+
+
+def _run_graph_in_order(self: DaskGraphRunner, inputs: Optional[Dict[Text, Any]] = None,
+                        targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
+    """`DaskGraphRunner.run`, each needed node called once, after the nodes it needs."""
+    run_targets = targets if targets else self._graph_schema.target_names
+    schema = self._graph_schema.minimal_graph_schema(run_targets)
+    graph: Dict[Text, Any] = dict.fromkeys(schema.nodes)
+    self._add_inputs_to_graph(inputs, graph)  # Rasa's checks; an input becomes (name, value)
+    results = {name: graph[name] for name in (inputs or {})}
+
+    def result(name: Text) -> Any:
+        if name not in results:
+            node = schema.nodes.get(name)
+            if node is None:
+                return name  # as with dask: a missing input is passed as its name
+            needed = [result(dependency) for dependency in node.needs.values()]
+            results[name] = self._instantiated_nodes[name](*needed)
+        return results[name]
+
+    try:
+        return dict(result(target) for target in run_targets)
+    except RuntimeError as error:
+        raise GraphRunError("Error running runner.") from error
+
+
+_rasa_load_model = Agent.load_model
+# A model replaced through the API is referenced by the server until its new model is
+# in place: freezing waits this long, so that the old one is collected first.
+FREEZE_DELAY_SECONDS = 2.0
+
+
+def _freeze_survivors() -> None:
+    gc.collect()
+    gc.freeze()
+
+
+def _load_model_then_freeze(self: Agent, *args: Any, **kwargs: Any) -> None:
+    gc.unfreeze()  # the model being replaced must stay collectable
+    _rasa_load_model(self, *args, **kwargs)
+    try:
+        asyncio.get_running_loop().call_later(FREEZE_DELAY_SECONDS, _freeze_survivors)
+    except RuntimeError:  # no event loop: not serving yet
+        _freeze_survivors()
+
+
 def apply() -> None:
     RemoteAction._validate_action_result = _validate_action_result
+    Event.resolve_by_type = staticmethod(_resolve_event_type)
+    DaskGraphRunner.run = _run_graph_in_order
+    Agent.load_model = _load_model_then_freeze

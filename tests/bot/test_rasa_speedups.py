@@ -1,9 +1,18 @@
-"""The cached validator accepts and rejects exactly what Rasa's own check does."""
+"""The speedups give exactly Rasa's own answers: same verdicts, same event classes."""
+import asyncio
+import gc
+
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
+from rasa.core.agent import Agent
+from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet, UserUttered
+from rasa.shared.utils.common import all_subclasses
 
 from bot import rasa_speedups
+from bot.launcher import DEFAULT_MODEL
 
 GOOD = {"events": [{"event": "slot", "name": "topic", "value": "asile"}],
         "responses": [{"text": "Bonjour"}]}
@@ -25,10 +34,85 @@ def test_same_verdicts_as_rasa():
             rasa_speedups._validate_action_result(action, result)
 
 
-def test_apply_replaces_rasa_method():
-    original = RemoteAction._validate_action_result
+def test_event_classes_same_as_rasa():
+    names = {cls.type_name for cls in all_subclasses(Event)}
+    assert {"user", "action", "slot", "session_started"} <= names
+    for name in sorted(names) * 2:  # the second round is answered from the cache
+        assert rasa_speedups._resolve_event_type(name) is rasa_speedups._rasa_resolve_event_type(name)
+    assert rasa_speedups._resolve_event_type("user") is UserUttered
+    assert rasa_speedups._resolve_event_type("no-such-event", SlotSet) is SlotSet
+    assert rasa_speedups._resolve_event_type("topic") is None
+    with pytest.raises(ValueError):
+        rasa_speedups._resolve_event_type("no-such-event")
+    assert "no-such-event" not in rasa_speedups._event_classes
+
+
+@pytest.fixture()
+def rasa_as_shipped():
+    """Whatever a test patches, Rasa's own methods are back afterwards."""
+    saved = (RemoteAction._validate_action_result, Event.resolve_by_type, DaskGraphRunner.run,
+             Agent.load_model)
+    yield
+    (RemoteAction._validate_action_result, resolve, DaskGraphRunner.run, Agent.load_model) = saved
+    Event.resolve_by_type = staticmethod(resolve)
+    gc.unfreeze()
+
+
+def test_apply_replaces_rasa_methods(rasa_as_shipped):
+    rasa_speedups.apply()
+    assert RemoteAction._validate_action_result is rasa_speedups._validate_action_result
+    assert Event.resolve_by_type is rasa_speedups._resolve_event_type
+    assert DaskGraphRunner.run is rasa_speedups._run_graph_in_order
+    assert Agent.load_model is rasa_speedups._load_model_then_freeze
+    events = [SessionStarted().as_dict(), ActionExecuted("action_listen").as_dict(),
+              UserUttered("bonjour", {"name": "saluer", "confidence": 1.0}).as_dict()]
+    read_back = [type(Event.from_parameters(e)) for e in events]
+    assert read_back == [SessionStarted, ActionExecuted, UserUttered]
+
+
+def _predictions(agent, texts):
+    """What the model's two graphs give: the parse of each text, then the next action."""
+    parses = [asyncio.run(agent.parse_message(text)) for text in texts]
+    next_actions = []
+    for text, parse in zip(texts, parses):
+        tracker = DialogueStateTracker.from_events(
+            "test", [ActionExecuted("action_listen", timestamp=1.0),
+                     UserUttered(text, parse["intent"], parse_data=parse, timestamp=2.0)],
+            slots=agent.domain.slots)
+        next_actions.append(agent.processor.predict_next_with_tracker(tracker))
+    return parses, next_actions
+
+
+def test_graphs_give_the_same_results_without_dask(rasa_as_shipped):
+    assert DEFAULT_MODEL.exists(), "No trained model: run `make train`."
+    agent = Agent.load(str(DEFAULT_MODEL))
+    texts = ["bonjour", "j'ai été exploitée, puis-je avoir un titre de séjour ?", "au secours il me frappe",
+             "zzzz", "", "qui peut m'aider gratuitement ? un avocat ?", "merci beaucoup"]
+    with_dask = _predictions(agent, texts)
+    DaskGraphRunner.run = rasa_speedups._run_graph_in_order
+    in_order = _predictions(agent, texts)
+    assert in_order == with_dask
+    assert {p["intent"]["name"] for p in in_order[0]} >= {"salutation", "titre_sejour", "urgence"}
+    assert {a["policy"] for a in in_order[1]} == {"RulePolicy"}
+
+
+def test_loaded_model_is_frozen_out_of_the_collector(rasa_as_shipped, monkeypatch):
+    loads = []
+    monkeypatch.setattr(rasa_speedups, "_rasa_load_model", lambda self, *args: loads.append(args))
+    rasa_speedups.apply()
+    gc.unfreeze()
+    Agent().load_model("model.tar.gz")  # no event loop: frozen at once
+    assert loads == [("model.tar.gz",)] and gc.get_freeze_count() > 0
+
+    async def while_serving():
+        rasa_speedups.FREEZE_DELAY_SECONDS = 0.05
+        Agent().load_model("new.tar.gz")
+        unfrozen_at_once = gc.get_freeze_count() == 0  # the replaced model stays collectable
+        await asyncio.sleep(0.2)
+        return unfrozen_at_once, gc.get_freeze_count() > 0
+
+    delay = rasa_speedups.FREEZE_DELAY_SECONDS
     try:
-        rasa_speedups.apply()
-        assert RemoteAction._validate_action_result is rasa_speedups._validate_action_result
+        assert asyncio.run(while_serving()) == (True, True)
     finally:
-        RemoteAction._validate_action_result = original
+        rasa_speedups.FREEZE_DELAY_SECONDS = delay
