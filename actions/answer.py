@@ -40,7 +40,7 @@ class ActionAnswerTopic(Action):
             buttons.append(common.talk_button())
         dispatcher.utter_message(text=text, buttons=buttons)
         dispatcher.utter_message(json_message=common.payload(tracker, topic.id, topic))
-        return [SlotSet("topic", topic.id), SlotSet("misunderstood", False)]
+        return common.slot_changes(tracker, topic=topic.id, misunderstood=False)
 
 
 class ActionTopicDetails(Action):
@@ -69,7 +69,7 @@ class ActionTopicDetails(Action):
             buttons.append(common.talk_button())
         dispatcher.utter_message(text=text, buttons=buttons)
         dispatcher.utter_message(json_message=common.payload(tracker, topic.id, topic))
-        return [SlotSet("topic", topic.id), SlotSet("misunderstood", False)]
+        return common.slot_changes(tracker, topic=topic.id, misunderstood=False)
 
     @staticmethod
     async def _ask_which_topic(

@@ -2,7 +2,6 @@
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import common
@@ -30,7 +29,7 @@ class ActionClarify(Action):
         buttons = common.topic_buttons(closest) + [common.talk_button()]
         dispatcher.utter_message(text=incompris.answer.strip(), buttons=buttons)
         dispatcher.utter_message(json_message=common.payload(tracker, "incompris", incompris))
-        return [SlotSet("misunderstood", True)]
+        return common.slot_changes(tracker, misunderstood=True)
 
 
 class ActionOfferContacts(Action):
@@ -53,4 +52,4 @@ class ActionOfferContacts(Action):
         buttons = [common.details_button(contacts.id), {"title": common.words()["bouton_menu"], "payload": "/menu"}]
         dispatcher.utter_message(text=text, buttons=buttons)
         dispatcher.utter_message(json_message=common.payload(tracker, "contacts-aide", contacts))
-        return [SlotSet("topic", contacts.id), SlotSet("misunderstood", False)]
+        return common.slot_changes(tracker, topic=contacts.id, misunderstood=False)

@@ -7,6 +7,7 @@ from typing import Any, Dict, Iterable, List, Optional, Text
 
 import yaml
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge.content import Topic
@@ -107,6 +108,13 @@ def talk_button() -> Dict[Text, Text]:
 def topic_buttons(topics: Iterable[Topic], exclude: Iterable[Text] = ()) -> List[Dict]:
     excluded = set(exclude)
     return [topic_button(t) for t in topics if t.id not in excluded]
+
+
+def slot_changes(tracker: Tracker, **values: Any) -> List[Dict[Text, Any]]:
+    """SlotSet events for the slots whose value changes. An event that changes nothing
+    would still be stored, validated and replayed by Rasa on every later turn."""
+    return [SlotSet(name, value) for name, value in values.items()
+            if tracker.get_slot(name) != value]
 
 
 def send_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

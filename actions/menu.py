@@ -2,7 +2,6 @@
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import common
@@ -27,4 +26,4 @@ class ActionMenu(Action):
             buttons=common.topic_buttons(t for t in topics if t),
         )
         dispatcher.utter_message(json_message=common.payload(tracker, "salutation", None))
-        return [SlotSet("misunderstood", False)]
+        return common.slot_changes(tracker, misunderstood=False)

@@ -59,6 +59,15 @@ def test_answer_gives_short_answer_source_buttons_and_payload():
     assert SlotSet("topic", "titre-sejour") in events and SlotSet("misunderstood", False) in events
 
 
+def test_slots_already_right_are_not_set_again():
+    _, _, events = run(ActionAnswerTopic(), tracker(slots={"topic": "titre-sejour", "misunderstood": False}))
+    assert events == []
+    _, _, events = run(ActionAnswerTopic(), tracker(slots={"topic": "asile", "misunderstood": False}))
+    assert events == [SlotSet("topic", "titre-sejour")]
+    _, _, events = run(ActionClarify(), tracker(intent="nlu_fallback", slots={"misunderstood": True}))
+    assert events == []
+
+
 def test_every_topic_intent_is_answered_with_its_own_topic():
     intents = yaml.safe_load(open(REPO_ROOT / "bot" / "domain.yml", encoding="utf-8"))["intents"]
     for intent in intents:
