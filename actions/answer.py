@@ -21,10 +21,9 @@ class ActionAnswerTopic(Action):
         topic_id = common.topic_of_intent(common.latest_intent(tracker).get("name"))
         kb = common.knowledge_base()
         try:
-            topic = await kb.get(topic_id) if topic_id else None
+            topic, related = await kb.with_related(topic_id) if topic_id else (None, [])
             if topic is None:
-                topic_id, topic = "incompris", await kb.get("incompris")
-            related = await kb.related(topic.id)
+                topic, related = await kb.with_related("incompris")
         except KnowledgeUnavailable:
             common.send_unavailable(dispatcher, tracker)
             return []
@@ -55,10 +54,9 @@ class ActionTopicDetails(Action):
         topic_id = tracker.get_slot("topic")
         kb = common.knowledge_base()
         try:
-            topic = await kb.get(topic_id) if topic_id else None
+            topic, related = await kb.with_related(topic_id) if topic_id else (None, [])
             if topic is None:
                 return await self._ask_which_topic(dispatcher, tracker)
-            related = await kb.related(topic.id)
         except KnowledgeUnavailable:
             common.send_unavailable(dispatcher, tracker)
             return []

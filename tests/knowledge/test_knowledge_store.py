@@ -42,6 +42,15 @@ def test_related_keeps_content_order(kb):
     assert asyncio.run(kb.related("nulle-part")) == []
 
 
+def test_with_related_is_get_then_related(kb):
+    for topic_id in TOPICS:
+        topic, related = asyncio.run(kb.with_related(topic_id))
+        assert topic == asyncio.run(kb.get(topic_id))
+        assert related == asyncio.run(kb.related(topic_id))
+    assert [t.id for t in asyncio.run(kb.with_related("porter-plainte"))[1]] == ["titre-sejour", "urgence"]
+    assert asyncio.run(kb.with_related("nulle-part")) == (None, [])
+
+
 def test_all_topics(kb):
     assert [t.id for t in asyncio.run(kb.all_topics())] == sorted(TOPICS)
 
