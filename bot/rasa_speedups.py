@@ -16,18 +16,25 @@
   (which Rasa imports): ~250 ms during which no message is answered, a few times a
   minute under load. Once a model is loaded, the objects alive are frozen out of the
   collector's reach (`gc.freeze()`); collections then only look at new objects.
+- Rasa opens a new HTTP session, and so a new connection, for every call to the action
+  server. Each endpoint keeps one session (and its keep-alive connections) instead;
+  they are closed when the server stops.
 """
 import asyncio
 import gc
+import weakref
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text, Type
 
+import aiohttp
 import jsonschema
+import rasa.core.run
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import Event
+from rasa.utils.endpoints import EndpointConfig
 
 
 @lru_cache(maxsize=1)
@@ -110,8 +117,44 @@ def _load_model_then_freeze(self: Agent, *args: Any, **kwargs: Any) -> None:
         _freeze_survivors()
 
 
+_rasa_endpoint_session = EndpointConfig.session
+_rasa_close_resources = rasa.core.run.close_resources
+_kept_sessions: "weakref.WeakSet[aiohttp.ClientSession]" = weakref.WeakSet()
+
+
+class _KeptOpen:
+    """What `async with endpoint.session()` gets: the shared session, left open."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self.session
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        return None
+
+
+def _kept_session(self: EndpointConfig) -> _KeptOpen:
+    loop = asyncio.get_running_loop()
+    kept = getattr(self, "_kept_session", None)
+    if kept is None or kept[0] is not loop or kept[1].closed:
+        kept = (loop, _rasa_endpoint_session(self))  # Rasa's headers, auth and timeout
+        self._kept_session = kept
+        _kept_sessions.add(kept[1])
+    return _KeptOpen(kept[1])
+
+
+async def _close_resources(app: Any, loop: Any) -> None:
+    for session in list(_kept_sessions):
+        await session.close()
+    await _rasa_close_resources(app, loop)
+
+
 def apply() -> None:
     RemoteAction._validate_action_result = _validate_action_result
     Event.resolve_by_type = staticmethod(_resolve_event_type)
     DaskGraphRunner.run = _run_graph_in_order
     Agent.load_model = _load_model_then_freeze
+    EndpointConfig.session = _kept_session
+    rasa.core.run.close_resources = _close_resources

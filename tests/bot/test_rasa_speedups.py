@@ -4,10 +4,12 @@ import gc
 
 import jsonschema
 import pytest
+import rasa.core.run
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.utils.common import all_subclasses
 
@@ -51,9 +53,10 @@ def test_event_classes_same_as_rasa():
 def rasa_as_shipped():
     """Whatever a test patches, Rasa's own methods are back afterwards."""
     saved = (RemoteAction._validate_action_result, Event.resolve_by_type, DaskGraphRunner.run,
-             Agent.load_model)
+             Agent.load_model, EndpointConfig.session, rasa.core.run.close_resources)
     yield
-    (RemoteAction._validate_action_result, resolve, DaskGraphRunner.run, Agent.load_model) = saved
+    (RemoteAction._validate_action_result, resolve, DaskGraphRunner.run, Agent.load_model,
+     EndpointConfig.session, rasa.core.run.close_resources) = saved
     Event.resolve_by_type = staticmethod(resolve)
     gc.unfreeze()
 
@@ -64,6 +67,8 @@ def test_apply_replaces_rasa_methods(rasa_as_shipped):
     assert Event.resolve_by_type is rasa_speedups._resolve_event_type
     assert DaskGraphRunner.run is rasa_speedups._run_graph_in_order
     assert Agent.load_model is rasa_speedups._load_model_then_freeze
+    assert EndpointConfig.session is rasa_speedups._kept_session
+    assert rasa.core.run.close_resources is rasa_speedups._close_resources
     events = [SessionStarted().as_dict(), ActionExecuted("action_listen").as_dict(),
               UserUttered("bonjour", {"name": "saluer", "confidence": 1.0}).as_dict()]
     read_back = [type(Event.from_parameters(e)) for e in events]
@@ -116,3 +121,27 @@ def test_loaded_model_is_frozen_out_of_the_collector(rasa_as_shipped, monkeypatc
         assert asyncio.run(while_serving()) == (True, True)
     finally:
         rasa_speedups.FREEZE_DELAY_SECONDS = delay
+
+
+def test_an_endpoint_keeps_one_session_until_the_server_stops(rasa_as_shipped):
+    rasa_speedups.apply()
+    endpoint = EndpointConfig("http://127.0.0.1:9/webhook", headers={"X-Test": "1"})
+
+    async def serve_then_stop():
+        async with endpoint.session() as first:
+            pass
+        async with endpoint.session() as second:
+            pass
+        assert first is second and not first.closed  # kept open between calls
+        assert first.headers["X-Test"] == "1"  # Rasa's own session settings
+        await rasa.core.run.close_resources(type("App", (), {"ctx": object()})(), None)
+        return first
+
+    session = asyncio.run(serve_then_stop())
+    assert session.closed
+
+    async def next_loop():  # a session belongs to one event loop: a new one is made
+        async with endpoint.session() as other:
+            await other.close()
+            return other
+    assert asyncio.run(next_loop()) is not session
