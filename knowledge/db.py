@@ -57,7 +57,17 @@ class SearchTermRow(Base):
     weight = Column(Integer, nullable=False)  # integers: sums are exact on every database
 
 
-TABLES = [TopicRow.__table__, SourceRow.__table__, RelatedRow.__table__, SearchTermRow.__table__]
+class StampRow(Base):
+    """One row: a fingerprint of the loaded content, written by the same transaction as
+    the content. Readers may keep the topics in memory while it stays the same."""
+    __tablename__ = "kb_stamp"
+
+    id = Column(Integer, primary_key=True)  # always 1
+    content_hash = Column(String(64), nullable=False)
+
+
+TABLES = [TopicRow.__table__, SourceRow.__table__, RelatedRow.__table__, SearchTermRow.__table__,
+          StampRow.__table__]
 
 
 def make_engine(url: str) -> Engine:

@@ -6,6 +6,7 @@ rows, a removed topic disappears, and a failure leaves the previous database int
 """
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Iterable
 
@@ -14,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from knowledge import config
 from knowledge.content import ContentError, Topic, load_content, validate_topics
-from knowledge.db import RelatedRow, SearchTermRow, SourceRow, TopicRow, create_schema, make_engine
+from knowledge.db import (RelatedRow, SearchTermRow, SourceRow, StampRow, TopicRow, create_schema,
+                          make_engine)
 from knowledge.search import index_rows
 
 
@@ -36,6 +38,7 @@ def _rows(topics: tuple[Topic, ...]) -> dict:
             for t in topics for i, other in enumerate(t.related)
         ],
         SearchTermRow: index_rows(topics),
+        StampRow: [{"id": 1, "content_hash": hashlib.sha256(repr(topics).encode()).hexdigest()}],
     }
 
 
@@ -51,9 +54,9 @@ def build_database(url: str, topics: Iterable[Topic]) -> int:
         create_schema(engine)
         with Session(engine, future=True) as session, session.begin():
             # Children first on delete, parents first on insert (foreign keys).
-            for model in (SearchTermRow, RelatedRow, SourceRow, TopicRow):
+            for model in (StampRow, SearchTermRow, RelatedRow, SourceRow, TopicRow):
                 session.execute(delete(model))
-            for model in (TopicRow, SourceRow, RelatedRow, SearchTermRow):
+            for model in (TopicRow, SourceRow, RelatedRow, SearchTermRow, StampRow):
                 if rows[model]:
                     session.execute(insert(model), rows[model])
     finally:

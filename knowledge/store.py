@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from knowledge import config
 from knowledge.content import Source, Topic
-from knowledge.db import RelatedRow, SourceRow, TopicRow, make_engine
+from knowledge.db import RelatedRow, SourceRow, StampRow, TopicRow, make_engine
 from knowledge.search import search_scores
 
 T = TypeVar("T")
@@ -63,46 +63,62 @@ def require_sqlite_file(db_url: str) -> None:
 
 
 class KnowledgeBase:
-    """One engine per instance; create it once (at action server start) and reuse it."""
+    """One engine per instance; create it once (at action server start) and reuse it.
+
+    Every read checks the content stamp the loader writes with the content (one small
+    query) and keeps the topics in memory while it is unchanged: a reloaded knowledge
+    base is seen at the next question, and an unreachable one is reported at once."""
 
     def __init__(self, db_url: str | None = None):
         self.db_url = db_url or config.db_url()
         self._engine = make_engine(self.db_url)
+        self._cache: tuple[str, dict[str, Topic]] | None = None  # (stamp, every topic)
 
     async def get(self, topic_id: str) -> Topic | None:
-        return await self._run(lambda s: fetch_topics(s, [topic_id]).get(topic_id))
+        return await self._run(lambda s: self._topics(s).get(topic_id))
 
     async def related(self, topic_id: str) -> list[Topic]:
         """The related topics, in the order the content gives them."""
-        def work(session: Session) -> list[Topic]:
-            ids = session.execute(
-                select(RelatedRow.related_id).where(RelatedRow.topic_id == topic_id)
-                .order_by(RelatedRow.position)).scalars().all()
-            found = fetch_topics(session, ids)
-            return [found[i] for i in ids if i in found]
-        return await self._run(work)
+        return await self._run(lambda s: self._related(self._topics(s), topic_id))
 
     async def with_related(self, topic_id: str) -> tuple[Topic | None, list[Topic]]:
-        """A topic and its related topics (as `related` orders them), in one database
-        session: what an answer needs, for half the work of `get` then `related`."""
+        """A topic and its related topics (as `related` orders them): what an answer
+        needs, in one database session."""
         def work(session: Session) -> tuple[Topic | None, list[Topic]]:
-            topic = fetch_topics(session, [topic_id]).get(topic_id)
-            if topic is None:
-                return None, []
-            found = fetch_topics(session, topic.related)
-            return topic, [found[i] for i in topic.related if i in found]
+            topics = self._topics(session)
+            return topics.get(topic_id), self._related(topics, topic_id)
         return await self._run(work)
 
     async def search(self, text: str, limit: int = 3) -> list[Topic]:
         """Closest topics to a free-text question, best first (may be empty)."""
         def work(session: Session) -> list[Topic]:
             ids = [topic_id for topic_id, _ in search_scores(session, text, limit)]
-            found = fetch_topics(session, ids)
-            return [found[i] for i in ids if i in found]
+            topics = self._topics(session)
+            return [topics[i] for i in ids if i in topics]
         return await self._run(work)
 
     async def all_topics(self) -> list[Topic]:
-        return await self._run(lambda s: list(fetch_topics(s).values()))
+        return await self._run(lambda s: list(self._topics(s).values()))
+
+    @staticmethod
+    def _related(topics: dict[str, Topic], topic_id: str) -> list[Topic]:
+        topic = topics.get(topic_id)
+        return [topics[i] for i in topic.related if i in topics] if topic else []
+
+    def _topics(self, session: Session) -> dict[str, Topic]:
+        """Every topic by id: from memory while the stamp is the one they were read with."""
+        try:
+            stamp = session.execute(select(StampRow.content_hash)).scalar()
+        except SQLAlchemyError:  # a database loaded before stamps existed: no memory
+            session.rollback()
+            return fetch_topics(session)
+        cached = self._cache
+        if stamp is not None and cached is not None and cached[0] == stamp:
+            return cached[1]
+        topics = fetch_topics(session)
+        if stamp is not None:
+            self._cache = (stamp, topics)
+        return topics
 
     def close(self) -> None:
         self._engine.dispose()

@@ -42,6 +42,29 @@ def test_related_keeps_content_order(kb):
     assert asyncio.run(kb.related("nulle-part")) == []
 
 
+def test_a_reloaded_knowledge_base_is_seen_at_the_next_read(db_url, content_dir, kb):
+    before = asyncio.run(kb.get("sante"))
+    assert asyncio.run(kb.get("sante")) is before  # unchanged content: read from memory
+    changed = content_dir / "sante.yml"
+    changed.write_text(changed.read_text(encoding="utf-8").replace(
+        before.answer.strip().splitlines()[0], "Réponse corrigée."), encoding="utf-8")
+    load_database(db_url, content_dir)
+    after = asyncio.run(kb.get("sante"))
+    assert after.answer.startswith("Réponse corrigée.") and after != before
+
+
+def test_a_database_without_stamp_is_read_every_time(db_url, content_dir, kb):
+    from sqlalchemy import text
+    from knowledge.db import make_engine
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE kb_stamp"))  # as loaded by an older version
+    engine.dispose()
+    first = asyncio.run(kb.get("sante"))
+    assert first is not None and asyncio.run(kb.get("sante")) is not first
+    assert [t.id for t in asyncio.run(kb.related("porter-plainte"))] == ["titre-sejour", "urgence"]
+
+
 def test_with_related_is_get_then_related(kb):
     for topic_id in TOPICS:
         topic, related = asyncio.run(kb.with_related(topic_id))
@@ -67,15 +90,15 @@ def test_calls_run_concurrently_off_the_event_loop(kb, monkeypatch):
         await asyncio.gather(kb.get("sante"), kb.get("urgence"))
 
     asyncio.run(warm_up())
-    real = store.fetch_topics
+    real = store.KnowledgeBase._topics
     threads = set()
 
-    def slow_fetch(session, ids=None):
+    def slow_read(self, session):
         threads.add(threading.get_ident())
         time.sleep(0.5)
-        return real(session, ids)
+        return real(self, session)
 
-    monkeypatch.setattr(store, "fetch_topics", slow_fetch)
+    monkeypatch.setattr(store.KnowledgeBase, "_topics", slow_read)
 
     async def scenario():
         ticks = 0
