@@ -98,8 +98,8 @@ def _run_graph_in_order(self: DaskGraphRunner, inputs: Optional[Dict[Text, Any]]
 
 
 _rasa_load_model = Agent.load_model
-# A model replaced through the API is referenced by the server until its new model is
-# in place: freezing waits this long, so that the old one is collected first.
+# A model replaced through the API is referenced by the server until the new one is in
+# place: freezing then waits this long, so that the old one can be collected first.
 FREEZE_DELAY_SECONDS = 2.0
 
 
@@ -109,11 +109,15 @@ def _freeze_survivors() -> None:
 
 
 def _load_model_then_freeze(self: Agent, *args: Any, **kwargs: Any) -> None:
-    gc.unfreeze()  # the model being replaced must stay collectable
+    replacing = gc.get_freeze_count() > 0  # an earlier model was loaded and frozen
+    gc.unfreeze()  # so that the model being replaced stays collectable
     _rasa_load_model(self, *args, **kwargs)
+    if not replacing:
+        _freeze_survivors()  # at start-up, before the first message
+        return
     try:
         asyncio.get_running_loop().call_later(FREEZE_DELAY_SECONDS, _freeze_survivors)
-    except RuntimeError:  # no event loop: not serving yet
+    except RuntimeError:  # no event loop: nothing else can hold the old model
         _freeze_survivors()
 
 

@@ -104,23 +104,20 @@ def test_graphs_give_the_same_results_without_dask(rasa_as_shipped):
 def test_loaded_model_is_frozen_out_of_the_collector(rasa_as_shipped, monkeypatch):
     loads = []
     monkeypatch.setattr(rasa_speedups, "_rasa_load_model", lambda self, *args: loads.append(args))
+    monkeypatch.setattr(rasa_speedups, "FREEZE_DELAY_SECONDS", 0.05)
     rasa_speedups.apply()
     gc.unfreeze()
-    Agent().load_model("model.tar.gz")  # no event loop: frozen at once
-    assert loads == [("model.tar.gz",)] and gc.get_freeze_count() > 0
 
-    async def while_serving():
-        rasa_speedups.FREEZE_DELAY_SECONDS = 0.05
-        Agent().load_model("new.tar.gz")
-        unfrozen_at_once = gc.get_freeze_count() == 0  # the replaced model stays collectable
+    async def start_then_replace():
+        Agent().load_model("model.tar.gz")  # start-up: frozen before the first message
+        frozen_at_start = gc.get_freeze_count() > 0
+        Agent().load_model("new.tar.gz")  # a replacement: the old model stays collectable
+        unfrozen_while_replacing = gc.get_freeze_count() == 0
         await asyncio.sleep(0.2)
-        return unfrozen_at_once, gc.get_freeze_count() > 0
+        return frozen_at_start, unfrozen_while_replacing, gc.get_freeze_count() > 0
 
-    delay = rasa_speedups.FREEZE_DELAY_SECONDS
-    try:
-        assert asyncio.run(while_serving()) == (True, True)
-    finally:
-        rasa_speedups.FREEZE_DELAY_SECONDS = delay
+    assert asyncio.run(start_then_replace()) == (True, True, True)
+    assert loads == [("model.tar.gz",), ("new.tar.gz",)]
 
 
 def test_an_endpoint_keeps_one_session_until_the_server_stops(rasa_as_shipped):
