@@ -104,6 +104,13 @@ def markdown(r: Dict[str, Any]) -> str:
         "machine used meanwhile. *Server CPU ms / request* (CPU time of both servers divided "
         "by the answered requests) depends less on the machine's load than latency does.",
         "",
+        "One Rasa process answers everything, so with users sending back to back, latency is "
+        "about the number of users times Rasa's CPU per turn. That CPU was cut where a "
+        "profiler (py-spy) showed it went: see the docstrings of `bot/rasa_speedups.py`, "
+        "`bot/tracker_store.py`, `knowledge/store.py` and `nlu/classifier.py`. On a 2-CPU "
+        "machine the 10-user p95 moves by tens of milliseconds from run to run with the "
+        "machine's other load; more replicas (docs/deploy.md) add capacity.",
+        "",
     ]
     rows = []
     for level in r.get("concurrency", []):
