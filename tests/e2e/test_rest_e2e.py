@@ -2,23 +2,7 @@
 import json
 import urllib.request
 
-
-def ask(stack, sender, text):
-    request = urllib.request.Request(
-        f"{stack.rasa_url}/webhooks/rest/webhook",
-        data=json.dumps({"sender": sender, "message": text}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as reply:
-        return json.loads(reply.read())
-
-
-def payloads(replies):
-    return [r["custom"] for r in replies if "custom" in r]
-
-
-def texts(replies):
-    return "\n".join(r.get("text", "") for r in replies)
+from rest_client import ask, payloads, texts
 
 
 def test_residence_question_is_answered_from_the_knowledge_base(rasa_stack):

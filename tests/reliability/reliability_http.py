@@ -3,49 +3,19 @@ the checks of "a clear answer"."""
 import importlib.util
 import json
 import re
-import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List
 
 from bot.channels import guard
 from bot.launcher import api_token
+from rest_client import ask, payloads, post_raw, texts  # noqa: F401 (shared with other tests)
 
 NORMAL_QUESTION = "comment porter plainte ?"
 NORMAL_TOPIC = "porter-plainte"
 # A few of the commonest French words: an answer in French holds at least one.
 FRENCH_WORDS = re.compile(r"\b(vous|je|le|la|les|de|des|pour|est|une|un|votre)\b", re.IGNORECASE)
-
-
-def post_raw(stack, body: bytes, content_type: str = "application/json",
-             path: str = "/webhooks/rest/webhook", timeout: float = 60) -> Tuple[int, Any]:
-    """POSTs raw bytes; returns (status, decoded JSON body or the raw text)."""
-    request = urllib.request.Request(f"{stack.rasa_url}{path}", data=body, method="POST",
-                                     headers={"Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as reply:
-            status, raw = reply.status, reply.read()
-    except urllib.error.HTTPError as error:
-        status, raw = error.code, error.read()
-    try:
-        return status, json.loads(raw)
-    except ValueError:
-        return status, raw.decode("utf-8", "replace")
-
-
-def ask(stack, sender: str, text: str) -> List[Dict[str, Any]]:
-    status, replies = post_raw(stack, json.dumps({"sender": sender, "message": text}).encode())
-    assert status == 200, (status, replies)
-    return replies
-
-
-def payloads(replies: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    return [r["custom"] for r in replies if isinstance(r.get("custom"), dict)]
-
-
-def texts(replies: List[Dict[str, Any]]) -> str:
-    return "\n".join(r.get("text") or "" for r in replies)
 
 
 def tracker(stack, sender: str) -> Dict[str, Any]:

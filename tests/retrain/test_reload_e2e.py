@@ -1,25 +1,14 @@
 """A new model is loaded into the running Rasa server (PUT /model, what
 `make deploy-model` does) while the REST channel keeps answering: no restart, no
 failed message, the conversation goes on."""
-import json
 import shutil
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 from bot.launcher import DEFAULT_MODEL, api_token
 from nlu.retrain import deploy
-
-
-def ask(stack, sender, text):
-    request = urllib.request.Request(
-        f"{stack.rasa_url}/webhooks/rest/webhook",
-        data=json.dumps({"sender": sender, "message": text}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=120) as reply:
-        return json.loads(reply.read())
+from rest_client import ask
 
 
 def topics(replies):

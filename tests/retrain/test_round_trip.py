@@ -8,10 +8,8 @@ Nothing of the repository is changed: the data, the models and the databases are
 copies in tmp_path.
 """
 import hashlib
-import json
 import os
 import shutil
-import urllib.request
 from pathlib import Path
 
 import yaml
@@ -21,6 +19,7 @@ from nlu.retrain import deploy, models, regression
 from nlu.retrain.accept import accept_inbox
 from nlu.retrain.inbox import export_inbox, read_inbox
 from nlu.retrain.trainingdata import read_examples
+from rest_client import ask, payloads
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = REPO_ROOT / "nlu" / "heldout"
@@ -53,16 +52,6 @@ MISSED = "ophtalmo sans argent possible ?"
 RIGHT_INTENT = "sante"
 
 
-def ask(stack, sender, text):
-    request = urllib.request.Request(
-        f"{stack.rasa_url}/webhooks/rest/webhook",
-        data=json.dumps({"sender": sender, "message": text}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=120) as reply:
-        return [r["custom"] for r in json.loads(reply.read()) if "custom" in r]
-
-
 def fingerprint(folder):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(folder).glob("*.yml"))}
 
@@ -89,7 +78,7 @@ def test_a_missed_message_is_understood_after_one_turn_of_the_loop(tmp_path, own
     model_a = models_dir / first["file"]
     stack = own_stack(model=model_a)
     for sender in ("victime-1", "victime-2"):
-        [payload] = ask(stack, sender, MISSED)
+        [payload] = payloads(ask(stack, sender, MISSED))
         assert payload["topic"] == "incompris", (
             f"The fast model now understands the probe message ({payload['intent']}): "
             "choose another MISSED message for this test.")
@@ -130,7 +119,7 @@ def test_a_missed_message_is_understood_after_one_turn_of_the_loop(tmp_path, own
     # 7. make deploy-model into the running server: the message is now understood.
     status = deploy.load_model(stack.rasa_url, model_b, api_token())
     assert Path(status["model_file"]).name == second["file"]
-    [payload] = ask(stack, "victime-3", MISSED)
+    [payload] = payloads(ask(stack, "victime-3", MISSED))
     assert (payload["intent"], payload["topic"]) == (RIGHT_INTENT, "sante")
 
     # It no longer comes back to the inbox, and the repository was not touched.
