@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, declarative_base
 
 from bot.channels import guard
+from bot.disk_erasure import zero_deleted_rows
 from bot.settings import tracker_db_url
 
 VOTES = ("up", "down")
@@ -119,6 +120,8 @@ def engine(db_url: Optional[Text] = None) -> sa.engine.Engine:
     with _engines_lock:
         if url not in _engines:
             created = sa.create_engine(url, future=True)
+            if created.dialect.name == "sqlite":  # a deleted vote (its question) is zeroed
+                sa.event.listen(created, "connect", lambda dbapi, _: zero_deleted_rows(dbapi))
             Base.metadata.create_all(created, tables=[Feedback.__table__])
             _engines[url] = created
         return _engines[url]

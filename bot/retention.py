@@ -14,6 +14,7 @@ from typing import Optional
 import sqlalchemy as sa
 
 from bot import feedback
+from bot.disk_erasure import forget_on_disk, zero_deleted_rows
 from bot.settings import tracker_db_url
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,10 @@ def delete_old_conversations(db_url: str, days: int, now: Optional[float] = None
     cutoff = (now or time.time()) - days * 86400
     deleted = _delete_stale_trackers(db_url, cutoff)
     feedback.delete_older_than(datetime.fromtimestamp(cutoff, tz=timezone.utc), db_url)
+    engine = sa.create_engine(db_url, future=True)
+    with engine.connect() as connection:
+        forget_on_disk(connection)
+    engine.dispose()
     return deleted
 
 
@@ -39,6 +44,8 @@ def _delete_stale_trackers(db_url: str, cutoff: float) -> int:
         .having(sa.func.max(events.c.timestamp) < cutoff)
     )
     with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            zero_deleted_rows(connection.connection)
         stale = [row[0] for row in connection.execute(last_activity)]
         for chunk in range(0, len(stale), 500):
             connection.execute(events.delete().where(events.c.sender_id.in_(stale[chunk:chunk + 500])))

@@ -23,6 +23,7 @@ from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, UserU
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot.disk_erasure import forget_on_disk, zero_deleted_rows
 from bot.settings import tracker_db_url
 
 ERASE_ACTION = "action_erase_conversation"
@@ -32,9 +33,10 @@ ERASE_ACTION = "action_erase_conversation"
 STORED_EVENTS = "_events_in_store"
 
 
-def _write_ahead_log(dbapi_connection: Any, connection_record: Any) -> None:
+def _sqlite_settings(dbapi_connection: Any, connection_record: Any) -> None:
     dbapi_connection.execute("PRAGMA journal_mode=WAL")
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+    zero_deleted_rows(dbapi_connection)
 
 
 def erase_requested(tracker: DialogueStateTracker) -> bool:
@@ -82,12 +84,13 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         for every query; this one keeps one open. The write-ahead log with
         synchronous=NORMAL writes a turn without waiting for the disk (a crash of the
         assistant loses nothing; a power cut may lose the last turns), and readers (the
-        retention job) do not block the assistant. Production runs on PostgreSQL."""
+        retention job) do not block the assistant; an erased conversation leaves no copy
+        on disk (bot/disk_erasure.py). Production runs on PostgreSQL."""
         url = self.engine.url
         self.engine.dispose()
         self.engine = sa.create_engine(url, poolclass=sa.pool.SingletonThreadPool,
                                        hide_parameters=True)
-        sa.event.listen(self.engine, "connect", _write_ahead_log)
+        sa.event.listen(self.engine, "connect", _sqlite_settings)
         self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
 
     def _prepare_statements(self) -> None:
@@ -162,4 +165,6 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
                 .delete(synchronize_session=False)
             )
             session.commit()
+        with self.engine.connect() as connection:
+            forget_on_disk(connection)
         return deleted

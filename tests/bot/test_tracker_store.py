@@ -158,3 +158,40 @@ def test_a_tracker_saved_twice_writes_its_events_once(tmp_path):
     tracker.update(UserUttered("encore"))
     asyncio.run(store.save(tracker))
     assert rows(url, "fred") == 3
+
+
+def disk_bytes(tmp_path):
+    """Everything SQLite keeps on disk for the conversation database."""
+    return b"".join(p.read_bytes() for p in tmp_path.glob("tracker.db*"))
+
+
+def test_an_erased_conversation_leaves_no_copy_on_disk(tmp_path):
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    store = ErasableSQLTrackerStore(Domain.empty(), url=url)
+    secret = "mon patron garde mon passeport rue des Lilas"
+    tracker = conversation("gina", UserUttered(secret), ActionExecuted("action_answer_topic"))
+    asyncio.run(store.save(tracker))
+    other = conversation("hugo", UserUttered("bonjour"), ActionExecuted("action_answer_topic"))
+    asyncio.run(store.save(other))
+    assert secret.encode() in disk_bytes(tmp_path)
+
+    tracker.update(UserUttered("efface tout"))
+    tracker.update(ActionExecuted("action_erase_conversation"))
+    asyncio.run(store.save(tracker))
+    assert secret.encode() not in disk_bytes(tmp_path)
+    assert rows(url, "hugo") == 2
+    with store.engine.connect() as connection:  # set here, whatever SQLite's build default
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_retention_leaves_no_copy_on_disk(tmp_path):
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    store = ErasableSQLTrackerStore(Domain.empty(), url=url)
+    old = time.time() - 40 * 86400
+    secret = "je dors dans l'atelier du 12 rue Haute"
+    asyncio.run(store.save(conversation("ines", UserUttered(secret, timestamp=old),
+                                        ActionExecuted("x", timestamp=old))))
+    assert secret.encode() in disk_bytes(tmp_path)
+    assert delete_old_conversations(url, days=30) == 1
+    assert secret.encode() not in disk_bytes(tmp_path)
