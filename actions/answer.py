@@ -73,10 +73,10 @@ class ActionTopicDetails(Action):
     async def _ask_which_topic(
         dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> List[Dict[Text, Any]]:
-        topics = [await common.knowledge_base().get(t) for t in common.words()["menu_sujets"]]
+        topics = await common.knowledge_base().get_many(common.words()["menu_sujets"])
         dispatcher.utter_message(
             text=common.words()["details_sans_sujet"],
-            buttons=common.topic_buttons(t for t in topics if t),
+            buttons=common.topic_buttons(topics),
         )
         dispatcher.utter_message(json_message=common.payload(tracker, "incompris", None))
         return [SlotSet("topic", None)]

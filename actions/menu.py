@@ -17,13 +17,13 @@ class ActionMenu(Action):
     ) -> List[Dict[Text, Any]]:
         kb = common.knowledge_base()
         try:
-            topics = [await kb.get(topic_id) for topic_id in common.words()["menu_sujets"]]
+            topics = await kb.get_many(common.words()["menu_sujets"])
         except KnowledgeUnavailable:
             common.send_unavailable(dispatcher, tracker)
             return []
         dispatcher.utter_message(
             text=common.words()["menu_intro"],
-            buttons=common.topic_buttons(t for t in topics if t),
+            buttons=common.topic_buttons(topics),
         )
         dispatcher.utter_message(json_message=common.payload(tracker, "salutation", None))
         return common.slot_changes(tracker, misunderstood=False)

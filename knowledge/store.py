@@ -77,6 +77,11 @@ class KnowledgeBase:
     async def get(self, topic_id: str) -> Topic | None:
         return await self._run(lambda s: self._topics(s).get(topic_id))
 
+    async def get_many(self, topic_ids: Iterable[str]) -> list[Topic]:
+        """The topics with these ids, in this order; unknown ids are left out."""
+        ids = list(topic_ids)
+        return await self._run(lambda s: [t for t in map(self._topics(s).get, ids) if t])
+
     async def related(self, topic_id: str) -> list[Topic]:
         """The related topics, in the order the content gives them."""
         return await self._run(lambda s: self._related(self._topics(s), topic_id))

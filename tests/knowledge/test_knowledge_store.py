@@ -65,6 +65,12 @@ def test_a_database_without_stamp_is_read_every_time(db_url, content_dir, kb):
     assert [t.id for t in asyncio.run(kb.related("porter-plainte"))] == ["titre-sejour", "urgence"]
 
 
+def test_get_many_keeps_the_order_asked_and_leaves_out_unknown_ids(kb):
+    assert [t.id for t in asyncio.run(kb.get_many(["urgence", "nulle-part", "sante"]))] == [
+        "urgence", "sante"]
+    assert asyncio.run(kb.get_many([])) == []
+
+
 def test_with_related_is_get_then_related(kb):
     for topic_id in TOPICS:
         topic, related = asyncio.run(kb.with_related(topic_id))
