@@ -82,16 +82,13 @@ class KnowledgeBase:
         ids = list(topic_ids)
         return await self._run(lambda s: [t for t in map(self._topics(s).get, ids) if t])
 
-    async def related(self, topic_id: str) -> list[Topic]:
-        """The related topics, in the order the content gives them."""
-        return await self._run(lambda s: self._related(self._topics(s), topic_id))
-
     async def with_related(self, topic_id: str) -> tuple[Topic | None, list[Topic]]:
-        """A topic and its related topics (as `related` orders them): what an answer
-        needs, in one database session."""
+        """A topic and its related topics, in the order the content gives them: what an
+        answer needs, in one read."""
         def work(session: Session) -> tuple[Topic | None, list[Topic]]:
             topics = self._topics(session)
-            return topics.get(topic_id), self._related(topics, topic_id)
+            topic = topics.get(topic_id)
+            return topic, ([topics[i] for i in topic.related if i in topics] if topic else [])
         return await self._run(work)
 
     async def search(self, text: str, limit: int = 3) -> list[Topic]:
@@ -104,11 +101,6 @@ class KnowledgeBase:
 
     async def all_topics(self) -> list[Topic]:
         return await self._run(lambda s: list(self._topics(s).values()))
-
-    @staticmethod
-    def _related(topics: dict[str, Topic], topic_id: str) -> list[Topic]:
-        topic = topics.get(topic_id)
-        return [topics[i] for i in topic.related if i in topics] if topic else []
 
     def _topics(self, session: Session) -> dict[str, Topic]:
         """Every topic by id: from memory while the stamp is the one they were read with."""
