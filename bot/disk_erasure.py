@@ -7,8 +7,13 @@ from typing import Any
 import sqlalchemy as sa
 
 
-def zero_deleted_rows(dbapi_connection: Any) -> None:
-    """On a raw SQLite connection: deletions overwrite the rows' bytes."""
+def zero_deleted_rows(engine: sa.engine.Engine) -> None:
+    """On SQLite, every connection of this engine overwrites the rows it deletes."""
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _secure_delete)
+
+
+def _secure_delete(dbapi_connection: Any, connection_record: Any) -> None:
     dbapi_connection.execute("PRAGMA secure_delete=ON")
 
 

@@ -120,8 +120,7 @@ def engine(db_url: Optional[Text] = None) -> sa.engine.Engine:
     with _engines_lock:
         if url not in _engines:
             created = sa.create_engine(url, future=True)
-            if created.dialect.name == "sqlite":  # a deleted vote (its question) is zeroed
-                sa.event.listen(created, "connect", lambda dbapi, _: zero_deleted_rows(dbapi))
+            zero_deleted_rows(created)  # a deleted vote's question does not stay on disk
             Base.metadata.create_all(created, tables=[Feedback.__table__])
             _engines[url] = created
         return _engines[url]

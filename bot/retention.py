@@ -23,17 +23,19 @@ logger = logging.getLogger(__name__)
 def delete_old_conversations(db_url: str, days: int, now: Optional[float] = None) -> int:
     """Deletes stale conversations and old feedback; returns how many conversations."""
     cutoff = (now or time.time()) - days * 86400
-    deleted = _delete_stale_trackers(db_url, cutoff)
-    feedback.delete_older_than(datetime.fromtimestamp(cutoff, tz=timezone.utc), db_url)
     engine = sa.create_engine(db_url, future=True)
-    with engine.connect() as connection:
-        forget_on_disk(connection)
-    engine.dispose()
+    zero_deleted_rows(engine)
+    try:
+        deleted = _delete_stale_trackers(engine, cutoff)
+        feedback.delete_older_than(datetime.fromtimestamp(cutoff, tz=timezone.utc), db_url)
+        with engine.connect() as connection:
+            forget_on_disk(connection)
+    finally:
+        engine.dispose()
     return deleted
 
 
-def _delete_stale_trackers(db_url: str, cutoff: float) -> int:
-    engine = sa.create_engine(db_url, future=True)
+def _delete_stale_trackers(engine: sa.engine.Engine, cutoff: float) -> int:
     try:
         events = sa.Table("events", sa.MetaData(), autoload_with=engine)
     except sa.exc.NoSuchTableError:
@@ -44,12 +46,9 @@ def _delete_stale_trackers(db_url: str, cutoff: float) -> int:
         .having(sa.func.max(events.c.timestamp) < cutoff)
     )
     with engine.begin() as connection:
-        if engine.dialect.name == "sqlite":
-            zero_deleted_rows(connection.connection)
         stale = [row[0] for row in connection.execute(last_activity)]
         for chunk in range(0, len(stale), 500):
             connection.execute(events.delete().where(events.c.sender_id.in_(stale[chunk:chunk + 500])))
-    engine.dispose()
     return len(stale)
 
 

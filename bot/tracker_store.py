@@ -36,7 +36,6 @@ STORED_EVENTS = "_events_in_store"
 def _sqlite_settings(dbapi_connection: Any, connection_record: Any) -> None:
     dbapi_connection.execute("PRAGMA journal_mode=WAL")
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-    zero_deleted_rows(dbapi_connection)
 
 
 def erase_requested(tracker: DialogueStateTracker) -> bool:
@@ -91,6 +90,7 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         self.engine = sa.create_engine(url, poolclass=sa.pool.SingletonThreadPool,
                                        hide_parameters=True)
         sa.event.listen(self.engine, "connect", _sqlite_settings)
+        zero_deleted_rows(self.engine)
         self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
 
     def _prepare_statements(self) -> None:
