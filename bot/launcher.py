@@ -20,10 +20,11 @@ from bot.settings import REPO_ROOT, VAR_DIR, tracker_db_url
 
 DEFAULT_MODEL = REPO_ROOT / "models" / "assistant.tar.gz"
 READY_TIMEOUT_SECONDS = 180
-# `rasa run ... --auth-token <RASA_API_TOKEN>`, the token read from the environment.
+# `rasa run ... --auth-token=<RASA_API_TOKEN>`, the token read from the environment (the
+# `=` form: a generated token may start with "-", which argparse would take for an option).
 RASA_WITH_TOKEN_FROM_ENV = (
     "import os, sys; from rasa.__main__ import main; import bot.rasa_speedups as s; s.apply(); "
-    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token', os.environ.pop('RASA_API_TOKEN')]; "
+    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token=' + os.environ.pop('RASA_API_TOKEN')]; "
     "main()"
 )
 

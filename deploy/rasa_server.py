@@ -32,7 +32,7 @@ def rasa_arguments(argv: List[str], env=os.environ) -> List[str]:
         "--endpoints", str(ENDPOINTS), "--credentials", str(CREDENTIALS),
         "--enable-api", "--interface", env.get("RASA_INTERFACE") or "127.0.0.1",
         *argv,
-        "--auth-token", env["RASA_API_TOKEN"],
+        "--auth-token=" + env["RASA_API_TOKEN"],  # "=": a token may start with "-"
     ]
 
 
