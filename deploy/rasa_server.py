@@ -3,7 +3,7 @@
     python -m deploy.rasa_server --port 5005 [other `rasa run` options]
 
 is `rasa run --model $ASSISTANT_MODEL --endpoints deploy/endpoints.prod.yml
---credentials bot/credentials.yml --enable-api --auth-token $RASA_API_TOKEN
+--credentials bot/credentials.yml --enable-api --auth-token=$RASA_API_TOKEN
 --interface $RASA_INTERFACE --port 5005`, with two differences: the API token is read
 from the environment, so it never shows in the process list (`ps`), and a missing
 setting is named in one sentence instead of a stack trace.
