@@ -130,7 +130,7 @@ class Stack:
 
     def start_telegram(self, **popen) -> subprocess.Popen:
         env = dict(self.env, RASA_URL=self.rasa_url)
-        process = spawn([sys.executable, "-m", "bot.telegram"], env, **popen)
+        process = spawn([sys.executable, "-m", "telegram_front"], env, **popen)
         self.processes.append(process)
         return process
 

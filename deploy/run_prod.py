@@ -458,7 +458,7 @@ class ProdStack:
         if self.telegram:
             env["TELEGRAM_WEBHOOK_PORT"] = str(self.telegram[1])
             env["TELEGRAM_WEBHOOK_LISTEN"] = "127.0.0.1"
-        self._spawn("telegram", [sys.executable, "-m", "bot.telegram"], env)
+        self._spawn("telegram", [sys.executable, "-m", "telegram_front"], env)
 
     def stop(self) -> None:
         for name in reversed(list(self.processes)):

@@ -263,7 +263,7 @@ def test_telegram_front_works_through_nginx(prod, tmp_path):
                    RASA_URL=prod.public_url, RASA_TIMEOUT_SECONDS="60",
                    SENDER_ID_SECRET=secrets.token_hex(32),
                    SENDER_ID_SECRET_FILE=str(tmp_path / "sender_secret"))
-        front = spawn([sys.executable, "-m", "bot.telegram"], env, stdout=log, stderr=subprocess.STDOUT)
+        front = spawn([sys.executable, "-m", "telegram_front"], env, stdout=log, stderr=subprocess.STDOUT)
         try:
             await api.wait_for("setWebhook", timeout=60)
             await api.push_text(chat, TITRE)

@@ -3,7 +3,7 @@
 Measures, for each question, the time from the update's arrival at the fake Bot API
 server to the front's sendMessage of the answer (first message of the answer, and last
 one once the chat is quiet). The front runs as its own process (`python -m
-bot.telegram`, long polling), as in production; Rasa is the one at --rasa-url (the real
+telegram_front`, long polling), as in production; Rasa is the one at --rasa-url (the real
 stack, e.g. started by `make run`) or, without it, a fake Rasa in this process (to
 measure the front alone).
 
@@ -31,7 +31,7 @@ for path in (REPO_ROOT, HERE):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from bot.telegram.texts import load_texts  # noqa: E402
+from telegram_front.texts import load_texts  # noqa: E402
 
 from fake_bot_api import FakeBotAPI  # noqa: E402
 from fake_rasa_rest import FakeRasa  # noqa: E402
@@ -104,7 +104,7 @@ async def main() -> int:
     env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api.base_url, RASA_URL=rasa_url,
                RASA_TIMEOUT_SECONDS=str(args.rasa_timeout), SENDER_ID_SECRET=secrets.token_hex(32),
                PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")])))
-    front = subprocess.Popen([sys.executable, "-m", "bot.telegram"], cwd=REPO_ROOT, env=env,
+    front = subprocess.Popen([sys.executable, "-m", "telegram_front"], cwd=REPO_ROOT, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         await api.wait_for("setMyCommands", timeout=60)

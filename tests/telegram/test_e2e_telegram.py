@@ -17,7 +17,7 @@ import re
 import sqlalchemy as sa
 from aiohttp import ClientSession, ClientTimeout, web
 
-from bot.telegram.texts import load_texts
+from telegram_front.texts import load_texts
 
 from tg_harness import async_test, running_front
 

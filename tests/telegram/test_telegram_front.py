@@ -6,7 +6,7 @@ import time
 
 import aiohttp
 
-from bot.telegram.texts import load_texts
+from telegram_front.texts import load_texts
 
 from fake_bot_api import BOT_USER, parse_html
 from fake_rasa_rest import ANSWER, DETAILS, ERASED, LONG_PAYLOAD

@@ -4,7 +4,7 @@ import logging
 
 from telegram import Chat, Message, Update, User
 
-from bot.telegram.logsafe import RedactingFilter, quiet_libraries, setup_logging
+from telegram_front.logsafe import RedactingFilter, quiet_libraries, setup_logging
 
 TOKEN = "987654:SECRET-token_value"
 

@@ -1,4 +1,4 @@
-"""`python -m bot.telegram` as a real process: settings from the environment, generated
+"""`python -m telegram_front` as a real process: settings from the environment, generated
 secret file, clean stop on SIGTERM, and logs free of texts, ids, names and the token."""
 import asyncio
 import hashlib
@@ -26,7 +26,7 @@ def front_env(**values):
 
 
 def test_missing_token_is_a_clear_error():
-    result = subprocess.run([sys.executable, "-m", "bot.telegram"], cwd=REPO_ROOT, env=front_env(),
+    result = subprocess.run([sys.executable, "-m", "telegram_front"], cwd=REPO_ROOT, env=front_env(),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" in result.stderr
@@ -39,7 +39,7 @@ async def test_a_token_refused_by_the_bot_api_fails_clearly_without_printing_it(
         env = front_env(TELEGRAM_BOT_TOKEN=wrong, TELEGRAM_API_URL=api.base_url,
                         SENDER_ID_SECRET_FILE=str(tmp_path / "secret"))
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.telegram", cwd=str(REPO_ROOT), env=env,
+            sys.executable, "-m", "telegram_front", cwd=str(REPO_ROOT), env=env,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         output, _ = await asyncio.wait_for(process.communicate(), 60)
     output = output.decode()
@@ -58,7 +58,7 @@ async def test_the_process_answers_erases_and_stops_cleanly(tmp_path):
                         SENDER_ID_SECRET_FILE=str(secret_file), RASA_TIMEOUT_SECONDS="5")
         with open(log_path, "wb") as log:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.telegram", cwd=str(REPO_ROOT), env=env,
+                sys.executable, "-m", "telegram_front", cwd=str(REPO_ROOT), env=env,
                 stdout=log, stderr=subprocess.STDOUT)
         try:
             await api.wait_for("setMyCommands", timeout=60)

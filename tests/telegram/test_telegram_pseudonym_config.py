@@ -6,8 +6,8 @@ import stat
 
 import pytest
 
-from bot.telegram.config import DEFAULT_API_URL, PROJECT_ROOT, Config, ConfigError
-from bot.telegram.pseudonym import load_or_create_secret, make_pseudonymizer, sender_id
+from telegram_front.config import DEFAULT_API_URL, PROJECT_ROOT, Config, ConfigError
+from telegram_front.pseudonym import load_or_create_secret, make_pseudonymizer, sender_id
 
 
 def test_sender_id_is_hmac_sha256_hex_of_the_chat_id():

@@ -1,5 +1,5 @@
 """Rasa elements -> Telegram messages: grouping, escaping, keyboards, splitting."""
-from bot.telegram.render import (
+from telegram_front.render import (
     MAX_MESSAGE_CHARS,
     escape,
     render_elements,

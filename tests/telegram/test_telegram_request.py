@@ -6,7 +6,7 @@ import pytest
 from telegram import Bot
 from telegram.error import NetworkError, RetryAfter
 
-from bot.telegram.request import RetryingRequest
+from telegram_front.request import RetryingRequest
 
 from fake_bot_api import FakeBotAPI
 from tg_harness import TOKEN, async_test, free_port
@@ -83,7 +83,7 @@ async def test_connection_refused_is_retried_then_raised(caplog):
     request = RetryingRequest(max_retries=2, base_delay=0.01)
     await request.initialize()
     url = f"http://127.0.0.1:{free_port()}/bot{TOKEN}/getMe"
-    with caplog.at_level(logging.WARNING, logger="bot.telegram.request"):
+    with caplog.at_level(logging.WARNING, logger="telegram_front.request"):
         with pytest.raises(NetworkError):
             await request.do_request(url, "POST")
     await request.shutdown()

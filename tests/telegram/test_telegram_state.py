@@ -2,7 +2,7 @@
 import asyncio
 import time
 
-from bot.telegram.state import DELETABLE_SECONDS, ButtonStore, ChatTurns, MessageLog
+from telegram_front.state import DELETABLE_SECONDS, ButtonStore, ChatTurns, MessageLog
 
 from tg_harness import async_test
 

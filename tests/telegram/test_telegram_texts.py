@@ -1,11 +1,11 @@
-"""The front's own French texts (bot/telegram/messages_fr.yml)."""
+"""The front's own French texts (telegram_front/messages_fr.yml)."""
 import re
 from pathlib import Path
 
 import yaml
 
-from bot.telegram import texts as texts_module
-from bot.telegram.texts import COMMANDS, UNSUPPORTED_KINDS, load_texts
+from telegram_front import texts as texts_module
+from telegram_front.texts import COMMANDS, UNSUPPORTED_KINDS, load_texts
 
 from fake_bot_api import COMMAND_NAME, parse_html
 

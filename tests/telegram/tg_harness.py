@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, AsyncIterator, Optional
 
-from bot.telegram.app import TelegramFront
-from bot.telegram.config import Config
-from bot.telegram.pseudonym import sender_id
+from telegram_front.app import TelegramFront
+from telegram_front.config import Config
+from telegram_front.pseudonym import sender_id
 
 from fake_bot_api import FakeBotAPI
 from fake_rasa_rest import FakeRasa

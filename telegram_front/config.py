@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 from urllib.parse import urlsplit
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_RASA_URL = "http://localhost:5005"
 DEFAULT_SECRET_FILE = "var/telegram_sender_secret"

@@ -10,15 +10,15 @@ from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.telegram.config import Config
-from bot.telegram.handlers import Handlers
-from bot.telegram.logsafe import quiet_libraries
-from bot.telegram.pseudonym import Pseudonymizer, make_pseudonymizer
-from bot.telegram.rasa_client import RasaClient
-from bot.telegram.request import RetryingRequest
-from bot.telegram.texts import Texts, load_texts
-from bot.telegram.updates import TolerantBot
-from bot.telegram.webhook import WebhookServer
+from telegram_front.config import Config
+from telegram_front.handlers import Handlers
+from telegram_front.logsafe import quiet_libraries
+from telegram_front.pseudonym import Pseudonymizer, make_pseudonymizer
+from telegram_front.rasa_client import RasaClient
+from telegram_front.request import RetryingRequest
+from telegram_front.texts import Texts, load_texts
+from telegram_front.updates import TolerantBot
+from telegram_front.webhook import WebhookServer
 
 logger = logging.getLogger(__name__)
 

@@ -31,12 +31,12 @@ from telegram.constants import ChatAction, ChatMemberStatus, ChatType, ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.telegram.config import Config
-from bot.telegram.pseudonym import Pseudonymizer
-from bot.telegram.rasa_client import RasaClient, RasaUnavailable
-from bot.telegram.render import Button, TelegramMessage, escape, render_elements, split_html_paragraphs
-from bot.telegram.state import ButtonStore, ChatTurns, MessageLog
-from bot.telegram.texts import COMMANDS, Texts
+from telegram_front.config import Config
+from telegram_front.pseudonym import Pseudonymizer
+from telegram_front.rasa_client import RasaClient, RasaUnavailable
+from telegram_front.render import Button, TelegramMessage, escape, render_elements, split_html_paragraphs
+from telegram_front.state import ButtonStore, ChatTurns, MessageLog
+from telegram_front.texts import COMMANDS, Texts
 
 logger = logging.getLogger(__name__)
 

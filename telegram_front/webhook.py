@@ -13,7 +13,7 @@ from typing import Optional
 from aiohttp import web
 from telegram.ext import Application
 
-from bot.telegram.updates import parse_update
+from telegram_front.updates import parse_update
 
 logger = logging.getLogger(__name__)
 

@@ -1,20 +1,20 @@
-"""`python -m bot.telegram`: start the Telegram front (settings: see config.py)."""
+"""`python -m telegram_front`: start the Telegram front (settings: see config.py)."""
 import asyncio
 import logging
 import sys
 
-from bot.telegram.app import run
-from bot.telegram.config import Config, ConfigError
-from bot.telegram.logsafe import setup_logging
+from telegram_front.app import run
+from telegram_front.config import Config, ConfigError
+from telegram_front.logsafe import setup_logging
 
-logger = logging.getLogger("bot.telegram")
+logger = logging.getLogger("telegram_front")
 
 
 def main() -> int:
     try:
         config = Config.from_env()
     except ConfigError as error:
-        print(f"bot.telegram: {error}", file=sys.stderr)
+        print(f"telegram_front: {error}", file=sys.stderr)
         return 2
     setup_logging(logging.INFO, secrets=[config.token, config.webhook_secret, config.sender_id_secret or ""])
     try:

@@ -51,7 +51,7 @@ class RedactingFilter(logging.Filter):
 
 
 def setup_logging(level: int = logging.INFO, secrets: Iterable[str] = (), handler: Optional[logging.Handler] = None) -> RedactingFilter:
-    """Configures the root logger for the front (used by `python -m bot.telegram`)."""
+    """Configures the root logger for the front (used by `python -m telegram_front`)."""
     root = logging.getLogger()
     if handler is None:
         handler = logging.StreamHandler()
