@@ -16,8 +16,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-NLU_DATA    := $(wildcard nlu/data/*.yml)
-BOT_DATA    := $(wildcard bot/data/*.yml)
+RASA_DATA   := $(wildcard data/*.yml data/*/*.yml)
 CONTENT     := $(wildcard knowledge/content/*.yml)
 NLU_CODE    := $(wildcard nlu/*.py) $(wildcard nlu/*.yml)
 
@@ -57,7 +56,7 @@ $(KB_DB): $(STAMP) $(CONTENT) $(wildcard knowledge/*.py)
 train: $(MODEL)
 # A versioned models/assistant-<UTC time>-<inputs hash>.tar.gz, copied to $(MODEL);
 # models/registry.json keeps the previous one (nlu/retrain/models.py).
-$(MODEL): $(STAMP) $(SPACY_FR) $(NLU_DATA) $(BOT_DATA) bot/domain.yml bot/config.yml $(NLU_CODE)
+$(MODEL): $(STAMP) $(RASA_DATA) domain.yml config.yml $(NLU_CODE)
 	$(PY) -m nlu.retrain.models train
 
 $(WEBCHAT): bot/webchat/package.json bot/webchat/package-lock.json
@@ -83,7 +82,7 @@ evaluate: $(MODEL)
 	$(PY) -m nlu.retrain.regression --model $(MODEL) --out reports $(if $(BASELINE),--baseline $(BASELINE))
 
 validate: $(STAMP)
-	$(VENV)/bin/rasa data validate --config bot/config.yml --domain bot/domain.yml --data nlu/data bot/data --fail-on-warnings
+	$(VENV)/bin/rasa data validate --fail-on-warnings
 	$(PY) -m knowledge check
 	$(PY) -m nlu.retrain.consistency
 

@@ -37,7 +37,8 @@ import yaml
 
 from bench import load, report, system
 from bot.channels import guard
-from bot.launcher import DEFAULT_MODEL, REPO_ROOT, Stack, api_token, free_port, service_env
+from bot.launcher import Stack, api_token, free_port, service_env
+from project_paths import REPO_ROOT, DOMAIN_FILE, DEFAULT_MODEL
 
 BUDGETS = {
     "p95_10_users_ms": 150.0,
@@ -147,7 +148,7 @@ class Bench:
 
     def targets(self) -> None:
         rasa, actions = self.stack.rasa_url, self.stack.actions_url
-        domain = yaml.safe_load((REPO_ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
+        domain = yaml.safe_load((DOMAIN_FILE).read_text(encoding="utf-8"))
         topic_intents = [i for i in domain["intents"] if i not in
                          ("en_savoir_plus", "menu", "effacer_conversation", "urgence")]
         self.rest = load.rest_target(rasa, guard.messages()["service_indisponible"][:40])

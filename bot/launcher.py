@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from bot.settings import REPO_ROOT, VAR_DIR, tracker_db_url
-
-DEFAULT_MODEL = REPO_ROOT / "models" / "assistant.tar.gz"
+from bot.settings import tracker_db_url
+from project_paths import CREDENTIALS_FILE, DEFAULT_MODEL, ENDPOINTS_FILE, REPO_ROOT, VAR_DIR
 READY_TIMEOUT_SECONDS = 180
 # `rasa run ... --auth-token=<RASA_API_TOKEN>`, the token read from the environment (the
 # `=` form: a generated token may start with "-", which argparse would take for an option).
@@ -117,8 +116,8 @@ class Stack:
             [sys.executable, "-c", RASA_WITH_TOKEN_FROM_ENV, "run", "--model", str(model),
              "--enable-api",
              "--cors", f"http://localhost:{self.rasa_port}",
-             "--credentials", str(REPO_ROOT / "bot" / "credentials.yml"),
-             "--endpoints", str(REPO_ROOT / "bot" / "endpoints.yml"),
+             "--credentials", str(CREDENTIALS_FILE),
+             "--endpoints", str(ENDPOINTS_FILE),
              "--port", str(self.rasa_port),
              # Loopback only unless told otherwise: a public server sits behind nginx.
              "--interface", self.env.get("RASA_INTERFACE", "127.0.0.1")],

@@ -1,9 +1,7 @@
 """Settings shared by the Rasa-side modules, read from the environment."""
 import os
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-VAR_DIR = REPO_ROOT / "var"
+from project_paths import VAR_DIR
 
 
 def tracker_db_url() -> str:

@@ -3,7 +3,7 @@
     python -m deploy.rasa_server --port 5005 [other `rasa run` options]
 
 is `rasa run --model $ASSISTANT_MODEL --endpoints deploy/endpoints.prod.yml
---credentials bot/credentials.yml --enable-api --auth-token=$RASA_API_TOKEN
+--credentials credentials.yml --enable-api --auth-token=$RASA_API_TOKEN
 --interface $RASA_INTERFACE --port 5005`, with two differences: the API token is read
 from the environment, so it never shows in the process list (`ps`), and a missing
 setting is named in one sentence instead of a stack trace.
@@ -17,11 +17,10 @@ import os
 import sys
 from pathlib import Path
 from typing import List, Optional
+from project_paths import CREDENTIALS_FILE, DEFAULT_MODEL, REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 ENDPOINTS = REPO_ROOT / "deploy" / "endpoints.prod.yml"
-CREDENTIALS = REPO_ROOT / "bot" / "credentials.yml"
-DEFAULT_MODEL = REPO_ROOT / "models" / "assistant.tar.gz"
+CREDENTIALS = CREDENTIALS_FILE
 REQUIRED = ("RASA_API_TOKEN", "ACTION_SERVER_URL", "TRACKER_DB_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_DB")
 
 

@@ -48,7 +48,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from bot.launcher import api_token, free_port, port_in_use, spawn, stop_process, url_ok, wait_until
-from bot.settings import REPO_ROOT, VAR_DIR
+from project_paths import REPO_ROOT, VAR_DIR
 
 PROD_DIR = VAR_DIR / "prod"
 NGINX_DIR = REPO_ROOT / "deploy" / "nginx"

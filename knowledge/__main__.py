@@ -5,6 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import project_paths
 from knowledge import config
 
 
@@ -77,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     check = commands.add_parser("check", help="validate the content (exit 1 on any problem)")
-    check.add_argument("--nlu", type=Path, default=config.NLU_DATA_DIR, help="NLU data folder")
-    check.add_argument("--domain", type=Path, default=config.DOMAIN_FILE, help="Rasa domain file")
+    check.add_argument("--nlu", type=Path, default=project_paths.NLU_DATA_DIR, help="NLU data folder")
+    check.add_argument("--domain", type=Path, default=project_paths.DOMAIN_FILE, help="Rasa domain file")
     check.add_argument("--required", type=Path, default=config.REQUIRED_TOPICS_FILE,
                        help="file of required topic ids")
     check.set_defaults(run=_check)
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     search.set_defaults(run=_search)
 
     for command in (check, load, search, commands.choices["list"]):
-        command.add_argument("--content", type=Path, default=config.CONTENT_DIR,
+        command.add_argument("--content", type=Path, default=project_paths.CONTENT_DIR,
                              help="content folder (default: knowledge/content)")
 
     args = parser.parse_args(argv)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from knowledge.config import (CONTENT_DIR, CONTROL_INTENTS, DOMAIN_FILE, NLU_DATA_DIR,
-                              REQUIRED_TOPICS_FILE, intent_to_topic)
+from knowledge.config import CONTROL_INTENTS, REQUIRED_TOPICS_FILE, intent_to_topic
+from project_paths import CONTENT_DIR, DOMAIN_FILE, NLU_DATA_DIR
 from knowledge.content import Problem, Topic, display_path, read_content
 
 

@@ -2,15 +2,11 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-CONTENT_DIR = REPO_ROOT / "knowledge" / "content"
+from project_paths import REPO_ROOT, VAR_DIR
+
 REQUIRED_TOPICS_FILE = REPO_ROOT / "knowledge" / "required_topics.txt"
-NLU_DATA_DIR = REPO_ROOT / "nlu" / "data"
-DOMAIN_FILE = REPO_ROOT / "bot" / "domain.yml"
-HELDOUT_TOPICS_FILE = REPO_ROOT / "nlu" / "heldout" / "topics.yml"
-DEFAULT_DB_FILE = REPO_ROOT / "var" / "knowledge.db"
+DEFAULT_DB_FILE = VAR_DIR / "knowledge.db"
 
 # Intents that steer the conversation and have no topic of their own.
 CONTROL_INTENTS = frozenset({"en_savoir_plus", "menu", "effacer_conversation", "nlu_fallback"})

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from knowledge.config import CONTENT_DIR, REPO_ROOT
+from project_paths import CONTENT_DIR, REPO_ROOT
 
 AUDIENCES = ("victime", "professionnel", "conversation")
 MAX_ANSWER_LENGTH = 500

@@ -1,6 +1,6 @@
 """`python -m knowledge.evaluate_search`: how often search finds the right topic.
 
-Reads the held-out questions (nlu/heldout/topics.yml, Rasa NLU YAML), maps each intent
+Reads the held-out questions (heldout/topics.yml, Rasa NLU YAML), maps each intent
 to its topic and reports top-1 and top-3 rates over the searchable topics.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy.orm import Session
 
+import project_paths
 from knowledge import config
 from knowledge.content import read_content
 from knowledge.db import make_engine
@@ -60,8 +61,8 @@ def evaluate(db_url: str, pairs: list[tuple[str, str]], skipped: set[str],
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge.evaluate_search", description=__doc__)
-    parser.add_argument("--heldout", type=Path, default=config.HELDOUT_TOPICS_FILE)
-    parser.add_argument("--content", type=Path, default=config.CONTENT_DIR)
+    parser.add_argument("--heldout", type=Path, default=project_paths.HELDOUT_DIR / "topics.yml")
+    parser.add_argument("--content", type=Path, default=project_paths.CONTENT_DIR)
     parser.add_argument("--verbose", action="store_true", help="print the misses")
     args = parser.parse_args(argv)
 

@@ -13,6 +13,7 @@ from typing import Iterable
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
+import project_paths
 from knowledge import config
 from knowledge.content import ContentError, Topic, load_content, validate_topics
 from knowledge.db import (RelatedRow, SearchTermRow, SourceRow, StampRow, TopicRow, create_schema,
@@ -64,7 +65,7 @@ def build_database(url: str, topics: Iterable[Topic]) -> int:
     return len(topics)
 
 
-def load_database(url: str | None = None, content_dir: Path = config.CONTENT_DIR) -> int:
+def load_database(url: str | None = None, content_dir: Path = project_paths.CONTENT_DIR) -> int:
     """Parse the content files (ContentError names file and line) and build the database."""
     topics = load_content(content_dir)
     return build_database(url or config.db_url(), topics)

@@ -2,7 +2,7 @@
 # and `make validate` (Makefile) train versioned models, apply the regression gate and
 # check consistency; these targets feed the training data and deploy the result.
 #   make inbox [SINCE=days] [INBOX_THRESHOLD=0.7]   messages to review -> $(INBOX)
-#   make accept-inbox                              annotated entries -> nlu/data/
+#   make accept-inbox                              annotated entries -> data/nlu/
 #   make deploy-model [FORCE=1]                    current model -> running Rasa server
 #   make rollback-model                            previous model becomes current again
 INBOX           ?= var/inbox.yml

@@ -3,10 +3,10 @@
     python -m nlu.compare [nlu/pipelines/a.yml ...] [--seeds 42 7 1234] [--out reports]
 
 For every config (default: every nlu/pipelines/*.yml) and every seed: trains an NLU-only
-model (``rasa train nlu --config <cfg> --nlu <snapshot of nlu/data>``, Rasa's training
+model (``rasa train nlu --config <cfg> --nlu <snapshot of data/nlu>``, Rasa's training
 cache disabled so that times are real), evaluates it with ``python -m nlu.evaluate``
 and collects the figures. The training data is copied once at the start so that every
-candidate sees the same examples even if nlu/data changes meanwhile.
+candidate sees the same examples even if data/nlu changes meanwhile.
 
 Writes reports/nlu_comparison.json and reports/nlu_comparison.md and prints the table.
 Seeds: the ``random_seed`` of DIETClassifier and the ``random_state`` of
@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import yaml
+from project_paths import REPO_ROOT, CONFIG_FILE, NLU_DATA_DIR
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 PIPELINES_DIR = REPO_ROOT / "nlu" / "pipelines"
-DATA_DIR = REPO_ROOT / "nlu" / "data"
-CHOSEN = REPO_ROOT / "bot" / "config.yml"
+DATA_DIR = NLU_DATA_DIR
+CHOSEN = CONFIG_FILE
 
 SEED_KEYS = {"DIETClassifier": "random_seed", "LogisticRegressionClassifier": "random_state"}
 
@@ -261,7 +261,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         for config in configs:
             for seed in seeds:
-                name = "chosen: bot/config.yml" if config.resolve() == CHOSEN else config.stem
+                name = "chosen: config.yml" if config.resolve() == CHOSEN else config.stem
                 tag = config.stem if seed is None else f"{config.stem}-seed{seed}"
                 cfg = seeded_config(config, seed, work)
                 run_dir = out / "compare" / tag

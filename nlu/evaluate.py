@@ -1,4 +1,4 @@
-"""Evaluate a trained model on the held-out set (nlu/heldout/*.yml).
+"""Evaluate a trained model on the held-out set (heldout/*.yml).
 
     python -m nlu.evaluate --model models/assistant.tar.gz [--out reports]
 
@@ -37,11 +37,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from project_paths import REPO_ROOT, NLU_DATA_DIR, HELDOUT_DIR
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_HELDOUT = REPO_ROOT / "nlu" / "heldout"
+DEFAULT_HELDOUT = HELDOUT_DIR
 DEFAULT_MODEL = REPO_ROOT / "models" / "assistant.tar.gz"
-DEFAULT_TRAINING_DATA = REPO_ROOT / "nlu" / "data"
+DEFAULT_TRAINING_DATA = NLU_DATA_DIR
 TRAIN_INFO_FILE = "train_info.json"
 
 OUT_OF_SCOPE_INTENT = "hors_sujet"

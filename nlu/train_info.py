@@ -1,7 +1,7 @@
 """Run a training command and record its wall time next to the model.
 
     python -m nlu.train_info --out models/train_info.json -- \
-        rasa train --config bot/config.yml ... --fixed-model-name assistant
+        rasa train --config config.yml ... --fixed-model-name assistant
 
 Writes ``{"seconds": ..., "command": [...], "cpu_count": ..., "finished_at": ...}``,
 which ``python -m nlu.evaluate`` reads to report the training budget (<= 300 s on 2

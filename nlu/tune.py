@@ -1,6 +1,6 @@
 """Cross-validation of the linear classifier on the TRAINING data only.
 
-    python -m nlu.tune [--config bot/config.yml] [--C 3 10 30] [--folds 5]
+    python -m nlu.tune [--config config.yml] [--C 3 10 30] [--folds 5]
 
 Used to choose the classifier's regularisation and the fallback thresholds without
 looking at the held-out set, and to find the training data's weak spots (per-intent
@@ -31,8 +31,8 @@ import yaml
 from nlu.classifier import (TfidfLogRegClassifier, feature_weights, fit_text_model, softmax_scores,
                             text_features)
 from nlu.components import TextNormalizer
+from project_paths import CONFIG_FILE, NLU_DATA_DIR
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "hors_sujet"
 
@@ -112,8 +112,8 @@ def scores(labels: Sequence[str], preds: Sequence[str]) -> Dict[str, float]:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Cross-validate the linear classifier on the training data.")
-    parser.add_argument("--config", default=str(REPO_ROOT / "bot" / "config.yml"))
-    parser.add_argument("--data", default=str(REPO_ROOT / "nlu" / "data"))
+    parser.add_argument("--config", default=str(CONFIG_FILE))
+    parser.add_argument("--data", default=str(NLU_DATA_DIR))
     parser.add_argument("--C", nargs="*", type=float, default=None, help="C values to try (default: the config's)")
     parser.add_argument("--thresholds", nargs="*", type=float, default=[0.0, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5])
     parser.add_argument("--ambiguity", nargs="*", type=float, default=[0.0, 0.05, 0.1])

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.launcher import DEFAULT_MODEL, REPO_ROOT, Stack, free_port, start_stack
+from bot.launcher import Stack, free_port, start_stack
+from project_paths import REPO_ROOT, DEFAULT_MODEL
 
 
 def build_knowledge_db(url: str) -> None:

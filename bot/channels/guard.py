@@ -15,8 +15,9 @@ from typing import Any, Dict, List, Optional, Text
 
 import yaml
 from rasa.core.channels.channel import OutputChannel
+from project_paths import REPO_ROOT, DOMAIN_FILE
 
-from bot.settings import REPO_ROOT
+
 
 MAX_MESSAGE_CHARS = 2000
 # Entities a button may carry, and the values they may take.
@@ -34,7 +35,7 @@ def messages() -> Dict[Text, Text]:
 @lru_cache(maxsize=1)
 def button_intents() -> frozenset:
     """The user intents of the domain: the only ones a button payload may name."""
-    with open(REPO_ROOT / "bot" / "domain.yml", encoding="utf-8") as f:
+    with open(DOMAIN_FILE, encoding="utf-8") as f:
         return frozenset(yaml.safe_load(f)["intents"])
 
 

@@ -42,7 +42,7 @@ from socketio import AsyncServer
 
 from bot import feedback
 from bot.channels import guard
-from bot.settings import REPO_ROOT, VAR_DIR
+from project_paths import REPO_ROOT, VAR_DIR
 
 logger = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@
 
 For every entry of the review file whose ``intent`` is filled in:
 
-- an intent of bot/domain.yml: the text (masked again, on one line) is added to the
-  training file that declares that intent (nlu/data/<intent>.yml), at the end of its
+- an intent of domain.yml: the text (masked again, on one line) is added to the
+  training file that declares that intent (data/nlu/<intent>.yml), at the end of its
   ``examples: |`` block, keeping the file's layout; a text already there is not added
   twice;
 - ``ignore``: the entry is dropped, and remembered (var/inbox_ignored.txt, ids only)
@@ -31,9 +31,9 @@ from nlu.retrain.inbox import (DEFAULT_DATA_DIR, DEFAULT_HELDOUT_DIR, DEFAULT_IN
 from nlu.retrain.masking import mask_personal_data
 from nlu.retrain.trainingdata import (add_examples, clean_example, example_key, file_for_intent,
                                       lookup, read_examples)
+from project_paths import DOMAIN_FILE, REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DOMAIN = REPO_ROOT / "bot" / "domain.yml"
+DEFAULT_DOMAIN = DOMAIN_FILE
 
 
 class InboxError(ValueError):
@@ -104,7 +104,7 @@ def accept_inbox(inbox: Path = DEFAULT_INBOX, data_dir: Path = DEFAULT_DATA_DIR,
             problems.append(f"{name}: empty text")
             continue
         if key in heldout:
-            problems.append(f"{name}: this text is a held-out example (nlu/heldout/), it must "
+            problems.append(f"{name}: this text is a held-out example (heldout/), it must "
                             "never be trained on: write 'ignore'")
             continue
         known = training.get(key)
@@ -142,7 +142,7 @@ def accept_inbox(inbox: Path = DEFAULT_INBOX, data_dir: Path = DEFAULT_DATA_DIR,
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nlu.retrain.accept",
-                                     description="Merge the annotated inbox entries into nlu/data/.")
+                                     description="Merge the annotated inbox entries into data/nlu/.")
     parser.add_argument("--inbox", type=Path, default=DEFAULT_INBOX)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--domain", type=Path, default=DEFAULT_DOMAIN)

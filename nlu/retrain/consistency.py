@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Set
 
 import yaml
+from project_paths import REPO_ROOT, CONFIG_FILE, DOMAIN_FILE, DATA_DIR, NLU_DATA_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTROL_INTENTS = {"en_savoir_plus", "menu", "effacer_conversation"}
 FALLBACK_TOPIC = "incompris"  # the answer to nlu_fallback: a topic without an intent
 PAYLOAD_INTENT = re.compile(r"^/(?P<intent>[A-Za-z_]+)")
@@ -35,10 +35,10 @@ PAYLOAD_INTENT = re.compile(r"^/(?P<intent>[A-Za-z_]+)")
 
 @dataclass(frozen=True)
 class Paths:
-    domain: Path = REPO_ROOT / "bot" / "domain.yml"
-    config: Path = REPO_ROOT / "bot" / "config.yml"
-    bot_data: Path = REPO_ROOT / "bot" / "data"
-    nlu_data: Path = REPO_ROOT / "nlu" / "data"
+    domain: Path = DOMAIN_FILE
+    config: Path = CONFIG_FILE
+    bot_data: Path = DATA_DIR
+    nlu_data: Path = NLU_DATA_DIR
     content: Path = REPO_ROOT / "knowledge" / "content"
     actions_package: Optional[str] = "actions"
 

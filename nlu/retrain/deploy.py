@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from nlu.retrain import models as registry_module
+from project_paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 LOAD_TIMEOUT_SECONDS = 600
 
 

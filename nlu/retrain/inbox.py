@@ -50,13 +50,13 @@ import yaml
 
 from nlu.retrain.masking import mask_personal_data
 from nlu.retrain.trainingdata import example_key, read_examples
+from project_paths import REPO_ROOT, NLU_DATA_DIR, HELDOUT_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INBOX = REPO_ROOT / "var" / "inbox.yml"
-DEFAULT_DATA_DIR = REPO_ROOT / "nlu" / "data"
-DEFAULT_HELDOUT_DIR = REPO_ROOT / "nlu" / "heldout"
+DEFAULT_DATA_DIR = NLU_DATA_DIR
+DEFAULT_HELDOUT_DIR = HELDOUT_DIR
 # Understood, but with less confidence than this: worth a look. Above the
-# FallbackClassifier's threshold (bot/config.yml), under which Rasa already says
+# FallbackClassifier's threshold (config.yml), under which Rasa already says
 # "incompris".
 DEFAULT_THRESHOLD = 0.7
 
@@ -69,7 +69,7 @@ FIELDS = ("id", "text", "predicted_intent", "confidence", "count", "sources", "i
 HEADER = """\
 # Messages to review (make inbox). Masked: no phone, e-mail, id, URL or @name.
 # For each entry, write in `intent` the intent the message should have had (one of
-# bot/domain.yml's intents, e.g. sante), or `ignore`; leave it '' to decide later.
+# domain.yml's intents, e.g. sante), or `ignore`; leave it '' to decide later.
 # If a personal detail is still visible in `text`, replace it (e.g. by <NAME>) or
 # write `ignore`. Do not edit `id`. Then: make accept-inbox.
 # This file is git-ignored: never commit it or copy it elsewhere.

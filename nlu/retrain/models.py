@@ -6,7 +6,7 @@
 
 Every training writes ``models/assistant-<UTC time>-<inputs hash>.tar.gz`` (e.g.
 ``assistant-20261126T181500Z-1a2b3c4d.tar.gz``); the hash covers the files the model
-is trained from (bot/config.yml, bot/domain.yml, nlu/data/, bot/data/, the NLU code of
+is trained from (config.yml, domain.yml, data/ and its subfolders, the NLU code of
 nlu/*.py and nlu/*.yml, requirements.lock: what `make train` watches). The model in
 use is copied to ``models/assistant.tar.gz`` (the path the launcher, the tests and
 ``make run`` load), and ``models/registry.json`` records::
@@ -33,30 +33,29 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from project_paths import CONFIG_FILE, DATA_DIR, DOMAIN_FILE, MODELS_DIR, NLU_CODE_DIR, REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MODELS_DIR = REPO_ROOT / "models"
 ALIAS = "assistant.tar.gz"
 REGISTRY = "registry.json"
 TRAIN_INFO = "train_info.json"
 NAME = "assistant"
 KEEP = 5
 
-DEFAULT_CONFIG = REPO_ROOT / "bot" / "config.yml"
-DEFAULT_DOMAIN = REPO_ROOT / "bot" / "domain.yml"
-DEFAULT_DATA = (REPO_ROOT / "nlu" / "data", REPO_ROOT / "bot" / "data")
+DEFAULT_CONFIG = CONFIG_FILE
+DEFAULT_DOMAIN = DOMAIN_FILE
+DEFAULT_DATA = (DATA_DIR,)
 
 Runner = Callable[[List[str], Dict[str, str]], int]
 
 
 def default_inputs(config: Path = DEFAULT_CONFIG, domain: Path = DEFAULT_DOMAIN,
-                   data: Sequence[Path] = DEFAULT_DATA, code_dir: Optional[Path] = REPO_ROOT / "nlu",
+                   data: Sequence[Path] = DEFAULT_DATA, code_dir: Optional[Path] = NLU_CODE_DIR,
                    lock_file: Optional[Path] = REPO_ROOT / "requirements.lock") -> List[Path]:
     """The files a model is trained from (the prerequisites of the Makefile's $(MODEL):
     configuration, domain, data, NLU code, and the library versions)."""
     files = [Path(config), Path(domain)]
     for folder in data:
-        files += sorted(Path(folder).glob("*.yml"))
+        files += sorted(Path(folder).rglob("*.yml"))
     if code_dir is not None:
         files += sorted(Path(code_dir).glob("*.py")) + sorted(Path(code_dir).glob("*.yml"))
     if lock_file is not None and Path(lock_file).is_file():

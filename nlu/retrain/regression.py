@@ -26,8 +26,8 @@ import json
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
+from project_paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 MAX_ACCURACY_DROP = 0.01
 MAX_RECALL_DROP = 0.10
 CONTROL_INTENTS = ("en_savoir_plus", "menu", "effacer_conversation")

@@ -12,9 +12,10 @@ from actions.answer import ActionAnswerTopic, ActionTopicDetails
 from actions.clarify import ActionClarify, ActionOfferContacts
 from actions.erase import ActionEraseConversation
 from actions.menu import ActionMenu
-from bot.settings import REPO_ROOT
+
 from knowledge.loader import load_database
 from knowledge.store import KnowledgeBase
+from project_paths import DOMAIN_FILE
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +70,7 @@ def test_slots_already_right_are_not_set_again():
 
 
 def test_every_topic_intent_is_answered_with_its_own_topic():
-    intents = yaml.safe_load(open(REPO_ROOT / "bot" / "domain.yml", encoding="utf-8"))["intents"]
+    intents = yaml.safe_load(open(DOMAIN_FILE, encoding="utf-8"))["intents"]
     for intent in intents:
         if intent in common.CONTROL_INTENTS:
             continue

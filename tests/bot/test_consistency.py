@@ -4,8 +4,9 @@ import re
 
 import yaml
 
-from bot.settings import REPO_ROOT
+
 from knowledge.content import load_content
+from project_paths import REPO_ROOT, DOMAIN_FILE
 
 EMERGENCY_NUMBERS = ("17", "112", "114")
 
@@ -15,7 +16,7 @@ def topics():
 
 
 def domain():
-    return yaml.safe_load((REPO_ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
+    return yaml.safe_load((DOMAIN_FILE).read_text(encoding="utf-8"))
 
 
 def test_emergency_response_is_the_knowledge_base_answer():

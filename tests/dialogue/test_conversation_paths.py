@@ -3,7 +3,7 @@ import json
 import subprocess
 import sys
 
-from bot.launcher import DEFAULT_MODEL, REPO_ROOT
+from project_paths import REPO_ROOT, DEFAULT_MODEL
 
 STORIES = REPO_ROOT / "tests" / "dialogue" / "conversations.yml"
 

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from project_paths import REPO_ROOT
+
 if str(REPO_ROOT) not in sys.path:  # so `import knowledge` works however pytest is started
     sys.path.insert(0, str(REPO_ROOT))
 
 from kb_fixtures import write_content  # noqa: E402
+from project_paths import REPO_ROOT
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ import subprocess
 import sys
 
 import pytest
-from kb_fixtures import REPO_ROOT, TOPICS, topic_yaml
+from kb_fixtures import TOPICS, topic_yaml
 
 from knowledge.__main__ import main
+from project_paths import REPO_ROOT
 
 
 @pytest.fixture

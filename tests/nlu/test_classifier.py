@@ -9,6 +9,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu.classifier import TfidfLogRegClassifier
+from project_paths import HELDOUT_DIR, NLU_DATA_DIR
 
 EXAMPLES = {
     "salutation": ["bonjour", "salut", "bonsoir", "coucou", "bonjour à vous"],
@@ -110,10 +111,10 @@ def test_fast_rows_equal_sklearn_features():
     from nlu.tune import load_training
 
     root = Path(__file__).resolve().parents[2]
-    texts, _ = load_training(root / "nlu" / "data")
+    texts, _ = load_training(NLU_DATA_DIR)
     vectorizers = [_build_vectorizer("word", (1, 2), True).fit(texts),
                    _build_vectorizer("char_wb", (2, 5), True).fit(texts)]
-    probes = [e.text for e in load_heldout(root / "nlu" / "heldout")] + [
+    probes = [e.text for e in load_heldout(HELDOUT_DIR)] + [
         "", "   ", "zzzz qqqq", "aide aide aide aide", "l'OFPRA !!!", "🙂", "a" * 3000]
     for batch in (texts[:400], probes, probes[:1]):
         expected = text_features(vectorizers, batch)

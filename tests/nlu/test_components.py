@@ -1,6 +1,6 @@
 """Unit tests of the custom NLU components (nlu/components.py) and their helpers.
 
-Every sentence here is written for the tests; none comes from nlu/heldout/.
+Every sentence here is written for the tests; none comes from heldout/.
 """
 import logging
 
@@ -9,6 +9,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from project_paths import CONFIG_FILE
 from nlu.components import (
     ORIGINAL_TEXT_KEY,
     SAFETY_NET_KEY,
@@ -300,14 +301,13 @@ def test_components_are_registered_and_configurable():
 
 
 def test_bot_config_builds_a_graph():
-    """bot/config.yml's pipeline is accepted by Rasa's recipe and validator."""
-    from pathlib import Path
+    """config.yml's pipeline is accepted by Rasa's recipe and validator."""
 
     import rasa.shared.utils.io
     from rasa.engine.recipes.recipe import Recipe
     from rasa.shared.data import TrainingType
 
-    config_path = Path(__file__).resolve().parents[2] / "bot" / "config.yml"
+    config_path = CONFIG_FILE
     config = rasa.shared.utils.io.read_model_configuration(config_path)
     recipe = Recipe.recipe_for_name(config.get("recipe"))
     model_config = recipe.graph_config_for_recipe(config, {}, training_type=TrainingType.NLU)

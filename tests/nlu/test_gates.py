@@ -1,4 +1,4 @@
-"""Quality gates of the trained NLU on the held-out set (nlu/heldout/).
+"""Quality gates of the trained NLU on the held-out set (heldout/).
 
 The model is the one `make test` trains (models/assistant.tar.gz), or NLU_MODEL_PATH.
 It is evaluated once with the same code as `python -m nlu.evaluate`; each gate is its
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from nlu import evaluate as ev
+from project_paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _model_path() -> Path:

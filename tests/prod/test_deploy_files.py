@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from deploy import run_prod
+from project_paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 UNITS = REPO_ROOT / "deploy" / "systemd"
 
 

@@ -23,8 +23,9 @@ import pytest
 import redis
 import websockets
 
-from bot.launcher import DEFAULT_MODEL, REPO_ROOT, api_token, spawn, stop_process
+from bot.launcher import api_token, spawn, stop_process
 from knowledge.content import load_content
+from project_paths import REPO_ROOT, DEFAULT_MODEL
 
 TELEGRAM_TESTS = Path(__file__).resolve().parents[1] / "telegram"
 TITRE = "est-ce que je peux avoir un titre de séjour si je porte plainte ?"

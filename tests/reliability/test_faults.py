@@ -17,7 +17,8 @@ import sqlalchemy as sa
 import yaml
 
 from bot.launcher import free_port, stop_process
-from bot.settings import REPO_ROOT
+
+from project_paths import REPO_ROOT
 from reliability_http import (NORMAL_QUESTION, NORMAL_TOPIC, ask, assert_still_answers, is_alive,
                               launch, payloads, post_raw, texts, tracker)
 

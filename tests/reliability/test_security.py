@@ -18,9 +18,9 @@ import sqlalchemy as sa
 import yaml
 
 from bot.launcher import api_token
-from bot.settings import REPO_ROOT, VAR_DIR
 from reliability_http import ask, payloads, stack_log, tracker
 from reliability_socketio import WidgetSession
+from project_paths import REPO_ROOT, VAR_DIR
 
 # Every route of Rasa 3.6's HTTP API that has @requires_auth (rasa/server.py). GET
 # /conversations/<id>/tracker is in tests/e2e/test_rest_e2e.py. Destructive ones last.

@@ -3,8 +3,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from project_paths import NLU_DATA_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -14,7 +14,7 @@ def tracker_db(tmp_path) -> str:
 
 @pytest.fixture
 def data_copy(tmp_path) -> Path:
-    """A copy of nlu/data/ to change freely."""
+    """A copy of data/nlu/ to change freely."""
     target = tmp_path / "nlu_data"
-    shutil.copytree(REPO_ROOT / "nlu" / "data", target)
+    shutil.copytree(NLU_DATA_DIR, target)
     return target

@@ -2,7 +2,6 @@
 server writes (layout checked against a running stack: user row with parse_data, then
 bot rows, the payload one holding data.custom.topic)."""
 import asyncio
-from pathlib import Path
 from typing import List, Optional
 
 from rasa.shared.core.domain import Domain
@@ -11,7 +10,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.tracker_store import ErasableSQLTrackerStore
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def turn(text: str, intent: str, confidence: float, topic: Optional[str],

@@ -9,10 +9,10 @@ from rasa.shared.nlu.training_data.loading import load_data
 from nlu.retrain.accept import InboxError, accept_inbox
 from nlu.retrain.inbox import ignored_path, read_ignored, read_inbox, write_inbox
 from nlu.retrain.trainingdata import add_examples, read_examples
+from project_paths import DOMAIN_FILE, HELDOUT_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DOMAIN = REPO_ROOT / "bot" / "domain.yml"
-HELDOUT = REPO_ROOT / "nlu" / "heldout"
+DOMAIN = DOMAIN_FILE
+HELDOUT = HELDOUT_DIR
 
 
 def entry(id_, text, intent="", predicted="hors_sujet", confidence=0.4):

@@ -6,16 +6,16 @@ from pathlib import Path
 import pytest
 
 from nlu.retrain.consistency import Paths, check
+from project_paths import REPO_ROOT, CONFIG_FILE, DOMAIN_FILE
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def copy(tmp_path):
     """The project's bot, NLU and knowledge files, to break one at a time."""
-    shutil.copy(REPO_ROOT / "bot" / "domain.yml", tmp_path / "domain.yml")
-    shutil.copy(REPO_ROOT / "bot" / "config.yml", tmp_path / "config.yml")
-    for name, source in (("bot_data", "bot/data"), ("nlu_data", "nlu/data"), ("content", "knowledge/content")):
+    shutil.copy(DOMAIN_FILE, tmp_path / "domain.yml")
+    shutil.copy(CONFIG_FILE, tmp_path / "config.yml")
+    for name, source in (("bot_data", "data"), ("nlu_data", "data/nlu"), ("content", "knowledge/content")):
         shutil.copytree(REPO_ROOT / source, tmp_path / name)
     return Paths(domain=tmp_path / "domain.yml", config=tmp_path / "config.yml", bot_data=tmp_path / "bot_data",
                  nlu_data=tmp_path / "nlu_data", content=tmp_path / "content")

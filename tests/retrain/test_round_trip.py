@@ -20,9 +20,9 @@ from nlu.retrain.accept import accept_inbox
 from nlu.retrain.inbox import export_inbox, read_inbox
 from nlu.retrain.trainingdata import read_examples
 from rest_client import ask, payloads
+from project_paths import DOMAIN_FILE, DATA_DIR, NLU_DATA_DIR, HELDOUT_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-HELDOUT = REPO_ROOT / "nlu" / "heldout"
+HELDOUT = HELDOUT_DIR
 
 # Sparse features + logistic regression: trains in about a minute on 2 busy cores.
 FAST_CONFIG = """\
@@ -47,7 +47,7 @@ policies:
     core_fallback_action_name: action_default_fallback
     enable_fallback_prediction: true
 """
-# Missed by the fast model trained on nlu/data (nlu_fallback; sante comes third).
+# Missed by the fast model trained on data/nlu (nlu_fallback; sante comes third).
 MISSED = "ophtalmo sans argent possible ?"
 RIGHT_INTENT = "sante"
 
@@ -57,12 +57,12 @@ def fingerprint(folder):
 
 
 def test_a_missed_message_is_understood_after_one_turn_of_the_loop(tmp_path, own_stack):
-    repo_data_before = fingerprint(REPO_ROOT / "nlu" / "data")
+    repo_data_before = fingerprint(NLU_DATA_DIR)
     nlu_data, bot_data = tmp_path / "nlu_data", tmp_path / "bot_data"
-    shutil.copytree(REPO_ROOT / "nlu" / "data", nlu_data)
-    shutil.copytree(REPO_ROOT / "bot" / "data", bot_data)
+    shutil.copytree(NLU_DATA_DIR, nlu_data)
+    shutil.copytree(DATA_DIR, bot_data)
     domain = tmp_path / "domain.yml"
-    shutil.copy(REPO_ROOT / "bot" / "domain.yml", domain)
+    shutil.copy(DOMAIN_FILE, domain)
     config = tmp_path / "config_fast.yml"
     config.write_text(FAST_CONFIG, encoding="utf-8")
     models_dir = tmp_path / "models"
@@ -125,4 +125,4 @@ def test_a_missed_message_is_understood_after_one_turn_of_the_loop(tmp_path, own
     # It no longer comes back to the inbox, and the repository was not touched.
     export_inbox(stack.tracker_db_url, inbox, data_dir=nlu_data)
     assert not any(e["text"] == MISSED for e in read_inbox(inbox))
-    assert fingerprint(REPO_ROOT / "nlu" / "data") == repo_data_before
+    assert fingerprint(NLU_DATA_DIR) == repo_data_before

@@ -13,6 +13,7 @@ import yaml
 
 from bot.channels import guard
 from bot.channels.webchat import SESSION_ID, link_is_safe, safe_markdown
+from project_paths import CREDENTIALS_FILE
 
 MESSAGES = guard.messages()
 
@@ -297,9 +298,7 @@ def test_safe_markdown_keeps_ordinary_text_and_safe_links():
 
 
 def test_credentials_use_this_channel_with_session_persistence():
-    from bot.settings import REPO_ROOT
-
-    with open(REPO_ROOT / "bot" / "credentials.yml", encoding="utf-8") as f:
+    with open(CREDENTIALS_FILE, encoding="utf-8") as f:
         credentials = yaml.safe_load(f)
     webchat = credentials["bot.channels.webchat.WebchatInput"]
     assert webchat == {

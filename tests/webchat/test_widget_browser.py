@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bot import feedback
-from bot.settings import REPO_ROOT
+from project_paths import REPO_ROOT
+
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
