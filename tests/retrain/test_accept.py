@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 
-from nlu.retrain.accept import InboxError, accept_inbox
-from nlu.retrain.inbox import ignored_path, read_ignored, read_inbox, write_inbox
-from nlu.retrain.trainingdata import add_examples, read_examples
+from retrain.accept import InboxError, accept_inbox
+from retrain.inbox import ignored_path, read_ignored, read_inbox, write_inbox
+from retrain.trainingdata import add_examples, read_examples
 from project_paths import DOMAIN_FILE, HELDOUT_DIR
 
 DOMAIN = DOMAIN_FILE
@@ -146,7 +146,7 @@ def test_insertion_in_a_file_of_several_intents(tmp_path):
 
 
 def test_a_broken_inbox_file_is_reported_not_overwritten(tmp_path, data_copy, capsys):
-    from nlu.retrain import accept, inbox as inbox_module
+    from retrain import accept, inbox as inbox_module
 
     broken = tmp_path / "inbox.yml"
     broken.write_text("- id: a\n  text: 'oups\n  intent: sante\n", encoding="utf-8")

@@ -2,7 +2,7 @@
 the deployment is recorded (the reload itself: test_reload_e2e.py)."""
 import json
 
-from nlu.retrain import deploy, models
+from retrain import deploy, models
 
 
 def write_verdict(reports, model, passed):
@@ -51,7 +51,7 @@ def test_the_deployment_is_recorded_and_becomes_the_baseline(tmp_path, monkeypat
     saved = models.load_registry(folder)
     assert saved["deployed"]["file"] == old.name and saved["deployed"]["url"] == "http://rasa:5005"
 
-    from nlu.retrain.regression import default_baseline
+    from retrain.regression import default_baseline
     assert default_baseline(new, folder) == old  # the deployed model is the baseline
     deploy.deploy(new, "http://rasa:5005", "token", models_dir=folder)
     assert default_baseline(new, folder) == old  # deployed == evaluated: the previous one

@@ -8,8 +8,8 @@ import stat
 import yaml
 
 from bot import feedback
-from nlu.retrain import inbox
-from nlu.retrain.inbox import export_inbox, flag_sources, read_inbox
+from retrain import inbox
+from retrain.inbox import export_inbox, flag_sources, read_inbox
 from tests.retrain.helpers import save_conversation, turn
 
 PHONE_TEXT = "mon passeport est chez le patron, rappelez moi au 06 12 34 56 78"

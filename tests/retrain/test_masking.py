@@ -1,7 +1,7 @@
-"""nlu/retrain/masking.py: personal details never reach the review file."""
+"""retrain/masking.py: personal details never reach the review file."""
 import pytest
 
-from nlu.retrain.masking import mask_personal_data as mask
+from retrain.masking import mask_personal_data as mask
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nlu.retrain import models
+from retrain import models
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from nlu.retrain import regression
-from nlu.retrain.regression import compare
+from retrain import regression
+from retrain.regression import compare
 
 
 def result(accuracy, **recalls):
@@ -81,7 +81,7 @@ def test_the_command_fails_and_names_topics(tmp_path, monkeypatch, capsys):
         return {"metrics": figures[model], "model": {"model_path": str(model)}}
 
     monkeypatch.setattr(regression, "evaluate_cached", fake_evaluate)
-    from nlu import evaluate as ev
+    from retrain import evaluate as ev
     monkeypatch.setattr(ev, "write_report", lambda report, out: (out / "a.json", out / "a.md"))
     out = tmp_path / "reports"
     out.mkdir()
@@ -102,7 +102,7 @@ def test_without_baseline_the_gate_passes(tmp_path, monkeypatch, capsys):
     model = models / "assistant.tar.gz"
     model.write_bytes(b"first model")
     monkeypatch.setattr(regression, "evaluate_cached", lambda *a: {"metrics": BASE, "model": {}})
-    from nlu import evaluate as ev
+    from retrain import evaluate as ev
     monkeypatch.setattr(ev, "write_report", lambda report, out: (out / "a.json", out / "a.md"))
     assert regression.main(["--model", str(model), "--out", str(tmp_path), "--quiet"]) == 0
     assert "no previous model" in capsys.readouterr().out

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from bot.launcher import DEFAULT_MODEL, api_token
-from nlu.retrain import deploy
+from retrain import deploy
 from rest_client import ask
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from nlu.retrain.consistency import Paths, check
+from retrain.consistency import Paths, check
 from project_paths import REPO_ROOT, CONFIG_FILE, DOMAIN_FILE
 
 

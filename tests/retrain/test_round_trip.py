@@ -15,10 +15,10 @@ from pathlib import Path
 import yaml
 
 from bot.launcher import api_token
-from nlu.retrain import deploy, models, regression
-from nlu.retrain.accept import accept_inbox
-from nlu.retrain.inbox import export_inbox, read_inbox
-from nlu.retrain.trainingdata import read_examples
+from retrain import deploy, models, regression
+from retrain.accept import accept_inbox
+from retrain.inbox import export_inbox, read_inbox
+from retrain.trainingdata import read_examples
 from rest_client import ask, payloads
 from project_paths import DOMAIN_FILE, DATA_DIR, NLU_DATA_DIR, HELDOUT_DIR
 

@@ -1,9 +1,9 @@
 """`make evaluate`: the new model against the one it replaces, on the held-out set.
 
-    python -m nlu.retrain.regression [--model models/assistant.tar.gz] [--baseline FILE]
+    python -m retrain.regression [--model models/assistant.tar.gz] [--baseline FILE]
                                      [--out reports]
 
-Evaluates the model (``nlu.evaluate``: same figures, same reports/nlu_evaluation.md)
+Evaluates the model (``retrain.evaluate``: same figures, same reports/nlu_evaluation.md)
 and its baseline, then applies the regression gate, which fails when
 
 - the topic accuracy drops by more than 1 point (0.01), or
@@ -35,7 +35,7 @@ _EPSILON = 1e-9  # 0.95 - 0.94 is 0.010000000000000009 in floating point
 
 
 def _metrics(report: Dict[str, Any]) -> Dict[str, Any]:
-    """Accepts a full nlu.evaluate report or its ``metrics`` part."""
+    """Accepts a full retrain.evaluate report or its ``metrics`` part."""
     return report.get("metrics", report)
 
 
@@ -47,7 +47,7 @@ def compare(baseline: Dict[str, Any], candidate: Dict[str, Any],
             max_accuracy_drop: float = MAX_ACCURACY_DROP,
             max_recall_drop: float = MAX_RECALL_DROP) -> Dict[str, Any]:
     """The gate's verdict on two evaluations (dicts with ``topic_accuracy`` and
-    ``per_intent: {intent: {recall, support}}``, or whole nlu.evaluate reports)."""
+    ``per_intent: {intent: {recall, support}}``, or whole retrain.evaluate reports)."""
     old, new = _metrics(baseline), _metrics(candidate)
     old_acc, new_acc = old.get("topic_accuracy"), new.get("topic_accuracy")
     accuracy_drop = (old_acc - new_acc) if old_acc is not None and new_acc is not None else None
@@ -125,8 +125,8 @@ def _digest(paths: List[Path]) -> str:
 
 
 def evaluate_cached(model: Path, heldout: Path, cache_dir: Path) -> Dict[str, Any]:
-    """nlu.evaluate's report of a model, computed once per (model, held-out set)."""
-    from nlu import evaluate as ev
+    """retrain.evaluate's report of a model, computed once per (model, held-out set)."""
+    from retrain import evaluate as ev
 
     heldout_files = sorted(Path(heldout).glob("*.yml")) + sorted(Path(heldout).glob("*.yaml"))
     key = f"{_digest([Path(model)])}-{_digest(heldout_files)}"
@@ -143,7 +143,7 @@ def evaluate_cached(model: Path, heldout: Path, cache_dir: Path) -> Dict[str, An
 
 def default_baseline(model: Path, models_dir: Path) -> Optional[Path]:
     """The deployed model if it is not the one evaluated, else the previous one."""
-    from nlu.retrain import models as registry_module
+    from retrain import models as registry_module
 
     registry = registry_module.load_registry(models_dir)
     sha = registry_module.file_sha256(model)
@@ -156,7 +156,7 @@ def default_baseline(model: Path, models_dir: Path) -> Optional[Path]:
 
 def describe(model: Path) -> str:
     """The file name, with the version it is a copy of (models/assistant.tar.gz)."""
-    from nlu.retrain import models as registry_module
+    from retrain import models as registry_module
 
     registry = registry_module.load_registry(model.parent)
     sha = registry_module.file_sha256(model)
@@ -165,9 +165,9 @@ def describe(model: Path) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from nlu import evaluate as ev
+    from retrain import evaluate as ev
 
-    parser = argparse.ArgumentParser(prog="python -m nlu.retrain.regression",
+    parser = argparse.ArgumentParser(prog="python -m retrain.regression",
                                      description="Evaluate the model and compare it with its baseline.")
     parser.add_argument("--model", type=Path, default=REPO_ROOT / "models" / "assistant.tar.gz")
     parser.add_argument("--baseline", type=Path, default=None,
@@ -195,7 +195,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"Baseline model not found: {baseline}", file=sys.stderr)
         return 2
     verdict = compare(evaluate_cached(baseline, args.heldout, cache), report)
-    from nlu.retrain.models import file_sha256
+    from retrain.models import file_sha256
 
     verdict.update(candidate=str(args.model), candidate_sha256=file_sha256(args.model),
                    baseline=str(baseline))

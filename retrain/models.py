@@ -1,8 +1,8 @@
 """Versioned models: `make train` (and rollback) keep a registry of what was trained.
 
-    python -m nlu.retrain.models train [--force]   # what `make train` runs
-    python -m nlu.retrain.models status
-    python -m nlu.retrain.models rollback          # the previous model becomes current again
+    python -m retrain.models train [--force]   # what `make train` runs
+    python -m retrain.models status
+    python -m retrain.models rollback          # the previous model becomes current again
 
 Every training writes ``models/assistant-<UTC time>-<inputs hash>.tar.gz`` (e.g.
 ``assistant-20261126T181500Z-1a2b3c4d.tar.gz``); the hash covers the files the model
@@ -15,8 +15,8 @@ use is copied to ``models/assistant.tar.gz`` (the path the launcher, the tests a
      "models": [{"file", "created_at", "inputs_sha256", "sha256", "train_seconds", "config"}]}
 
 Training is skipped (the copy is only touched, for make) when the inputs hash equals the
-current model's. ``models/train_info.json`` (wall time, read by ``nlu.evaluate``) is
-written by ``nlu.train_info``. The last KEEP models (and the current, previous and
+current model's. ``models/train_info.json`` (wall time, read by ``retrain.evaluate``) is
+written by ``retrain.train_info``. The last KEEP models (and the current, previous and
 deployed ones) are kept; older files are deleted.
 """
 from __future__ import annotations
@@ -241,7 +241,7 @@ def train(config: Path = DEFAULT_CONFIG, domain: Path = DEFAULT_DOMAIN,
     _prune(registry, models_dir, keep)
     save_registry(registry, models_dir)
 
-    from nlu.train_info import write_info
+    from retrain.train_info import write_info
 
     write_info(models_dir / TRAIN_INFO, seconds, command)
     return new, True
@@ -261,7 +261,7 @@ def rollback(models_dir: Path = MODELS_DIR) -> Dict[str, Any]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nlu.retrain.models", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m retrain.models", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     t = commands.add_parser("train", help="train a new versioned model if the inputs changed")
     t.add_argument("--force", action="store_true", help="train even if the inputs did not change")

@@ -1,6 +1,6 @@
 """Cross-validation of the linear classifier on the TRAINING data only.
 
-    python -m nlu.tune [--config config.yml] [--C 3 10 30] [--folds 5]
+    python -m lab.tune [--config config.yml] [--C 3 10 30] [--folds 5]
 
 Used to choose the classifier's regularisation and the fallback thresholds without
 looking at the held-out set, and to find the training data's weak spots (per-intent

@@ -1,10 +1,10 @@
 """Run a training command and record its wall time next to the model.
 
-    python -m nlu.train_info --out models/train_info.json -- \
+    python -m retrain.train_info --out models/train_info.json -- \
         rasa train --config config.yml ... --fixed-model-name assistant
 
 Writes ``{"seconds": ..., "command": [...], "cpu_count": ..., "finished_at": ...}``,
-which ``python -m nlu.evaluate`` reads to report the training budget (<= 300 s on 2
+which ``python -m retrain.evaluate`` reads to report the training budget (<= 300 s on 2
 cores). ``--seconds N`` records a time measured elsewhere without running anything.
 The JSON is written only when the command succeeds; its exit code is passed through.
 """

@@ -1,7 +1,7 @@
 """Quality gates of the trained NLU on the held-out set (heldout/).
 
 The model is the one `make test` trains (models/assistant.tar.gz), or NLU_MODEL_PATH.
-It is evaluated once with the same code as `python -m nlu.evaluate`; each gate is its
+It is evaluated once with the same code as `python -m retrain.evaluate`; each gate is its
 own test and prints the failing held-out examples when it fails.
 
 Gates: topic accuracy >= 0.95 (in-scope examples), out-of-scope rejection >= 0.90,
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from nlu import evaluate as ev
+from retrain import evaluate as ev
 from project_paths import REPO_ROOT
 
 

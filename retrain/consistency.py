@@ -1,6 +1,6 @@
 """`make validate`'s cross-checks between the bot, the NLU data and the knowledge base.
 
-    python -m nlu.retrain.consistency
+    python -m retrain.consistency
 
 `rasa data validate` checks Rasa's files among themselves and `python -m knowledge
 check` the content; this checks what joins them (docs/contracts.md):
@@ -77,7 +77,7 @@ def check(paths: Paths = Paths()) -> List[str]:
     from rasa.shared.core.constants import DEFAULT_ACTION_NAMES
 
     from knowledge.content import read_content
-    from nlu.retrain.trainingdata import read_examples
+    from retrain.trainingdata import read_examples
 
     problems: List[str] = []
     domain_file = _rel(paths.domain)
@@ -159,7 +159,7 @@ def check(paths: Paths = Paths()) -> List[str]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nlu.retrain.consistency", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m retrain.consistency", description=__doc__.splitlines()[0])
     parser.parse_args(argv)
     problems = check()
     for problem in problems:

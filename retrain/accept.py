@@ -1,6 +1,6 @@
 """`make accept-inbox`: the annotated inbox entries become training examples.
 
-    python -m nlu.retrain.accept [--inbox var/inbox.yml]
+    python -m retrain.accept [--inbox var/inbox.yml]
 
 For every entry of the review file whose ``intent`` is filled in:
 
@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from nlu.retrain.inbox import (DEFAULT_DATA_DIR, DEFAULT_HELDOUT_DIR, DEFAULT_INBOX, FALLBACK_INTENT,
+from retrain.inbox import (DEFAULT_DATA_DIR, DEFAULT_HELDOUT_DIR, DEFAULT_INBOX, FALLBACK_INTENT,
                                IGNORE, InboxFileError, ignored_path, read_ignored, read_inbox,
                                write_inbox)
-from nlu.retrain.masking import mask_personal_data
-from nlu.retrain.trainingdata import (add_examples, clean_example, example_key, file_for_intent,
+from retrain.masking import mask_personal_data
+from retrain.trainingdata import (add_examples, clean_example, example_key, file_for_intent,
                                       lookup, read_examples)
 from project_paths import DOMAIN_FILE, REPO_ROOT
 
@@ -141,7 +141,7 @@ def accept_inbox(inbox: Path = DEFAULT_INBOX, data_dir: Path = DEFAULT_DATA_DIR,
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nlu.retrain.accept",
+    parser = argparse.ArgumentParser(prog="python -m retrain.accept",
                                      description="Merge the annotated inbox entries into data/nlu/.")
     parser.add_argument("--inbox", type=Path, default=DEFAULT_INBOX)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)

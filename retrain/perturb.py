@@ -1,6 +1,6 @@
 """Phone-style perturbations of evaluation sentences (robustness check only).
 
-``python -m nlu.evaluate --perturb`` parses every held-out sentence in a "written on a
+``python -m retrain.evaluate --perturb`` parses every held-out sentence in a "written on a
 phone" variant: typographic apostrophes, some words stretched ("aidezzz"), some messages
 in capitals, accents dropped. The perturbation is deterministic (seeded by the sentence)
 so that runs compare. It is never applied to training data: it only measures whether

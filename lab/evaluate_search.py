@@ -1,4 +1,4 @@
-"""`python -m knowledge.evaluate_search`: how often search finds the right topic.
+"""`python -m lab.evaluate_search`: how often search finds the right topic.
 
 Reads the held-out questions (heldout/topics.yml, Rasa NLU YAML), maps each intent
 to its topic and reports top-1 and top-3 rates over the searchable topics.
@@ -60,7 +60,7 @@ def evaluate(db_url: str, pairs: list[tuple[str, str]], skipped: set[str],
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m knowledge.evaluate_search", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m lab.evaluate_search", description=__doc__)
     parser.add_argument("--heldout", type=Path, default=project_paths.HELDOUT_DIR / "topics.yml")
     parser.add_argument("--content", type=Path, default=project_paths.CONTENT_DIR)
     parser.add_argument("--verbose", action="store_true", help="print the misses")

@@ -1,10 +1,10 @@
 """Compare candidate NLU pipelines on the held-out set.
 
-    python -m nlu.compare [nlu/pipelines/a.yml ...] [--seeds 42 7 1234] [--out reports]
+    python -m lab.compare [lab/pipelines/a.yml ...] [--seeds 42 7 1234] [--out reports]
 
-For every config (default: every nlu/pipelines/*.yml) and every seed: trains an NLU-only
+For every config (default: every lab/pipelines/*.yml) and every seed: trains an NLU-only
 model (``rasa train nlu --config <cfg> --nlu <snapshot of data/nlu>``, Rasa's training
-cache disabled so that times are real), evaluates it with ``python -m nlu.evaluate``
+cache disabled so that times are real), evaluates it with ``python -m retrain.evaluate``
 and collects the figures. The training data is copied once at the start so that every
 candidate sees the same examples even if data/nlu changes meanwhile.
 
@@ -32,7 +32,7 @@ from typing import Any, Dict, List, Optional
 import yaml
 from project_paths import REPO_ROOT, CONFIG_FILE, NLU_DATA_DIR
 
-PIPELINES_DIR = REPO_ROOT / "nlu" / "pipelines"
+PIPELINES_DIR = REPO_ROOT / "lab" / "pipelines"
 DATA_DIR = NLU_DATA_DIR
 CHOSEN = CONFIG_FILE
 
@@ -119,7 +119,7 @@ def train(config: Path, data: Path, out_dir: Path, name: str, log: Path) -> floa
 def evaluate(model: Path, seconds: float, out_dir: Path, log: Path, data: Path,
              perturb: bool = False) -> Dict[str, Any]:
     command = [
-        sys.executable, "-m", "nlu.evaluate", "--model", str(model), "--data", str(data),
+        sys.executable, "-m", "retrain.evaluate", "--model", str(model), "--data", str(data),
         "--out", str(out_dir), "--train-seconds", f"{seconds:.1f}", "--quiet",
     ] + (["--perturb"] if perturb else [])
     with open(log, "a", encoding="utf-8") as handle:
@@ -231,7 +231,7 @@ def to_markdown(aggregated: List[Dict[str, Any]], fingerprint: Dict[str, Any], n
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Train and evaluate candidate NLU pipelines.")
-    parser.add_argument("configs", nargs="*", help="config files (default: nlu/pipelines/*.yml)")
+    parser.add_argument("configs", nargs="*", help="config files (default: lab/pipelines/*.yml)")
     parser.add_argument("--seeds", nargs="*", type=int, default=None,
                         help="override the classifier seeds (default: the config's own)")
     parser.add_argument("--data", default=str(DATA_DIR))
