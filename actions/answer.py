@@ -6,6 +6,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import common
+from knowledge.config import topic_of_intent
 from knowledge.store import KnowledgeUnavailable
 
 
@@ -18,7 +19,7 @@ class ActionAnswerTopic(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        topic_id = common.topic_of_intent(common.latest_intent(tracker).get("name"))
+        topic_id = topic_of_intent(common.latest_intent(tracker).get("name"))
         kb = common.knowledge_base()
         try:
             topic, related = await kb.with_related(topic_id) if topic_id else (None, [])

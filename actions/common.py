@@ -13,8 +13,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from knowledge.content import Topic
 from knowledge.store import KnowledgeBase
 
-CONTROL_INTENTS = {"en_savoir_plus", "menu", "effacer_conversation"}
-FALLBACK_INTENT = "nlu_fallback"
 MAX_RELATED_BUTTONS = 3
 
 _kb: Optional[KnowledgeBase] = None
@@ -32,16 +30,6 @@ def knowledge_base() -> KnowledgeBase:
 def words() -> Dict[Text, Any]:
     with open(Path(__file__).with_name("messages_fr.yml"), encoding="utf-8") as f:
         return yaml.safe_load(f)
-
-
-def topic_of_intent(intent: Optional[Text]) -> Optional[Text]:
-    if not intent or intent in CONTROL_INTENTS or intent == FALLBACK_INTENT:
-        return None
-    return intent.replace("_", "-")
-
-
-def intent_of_topic(topic_id: Text) -> Text:
-    return topic_id.replace("-", "_")
 
 
 def latest_intent(tracker: Tracker) -> Dict[Text, Any]:
@@ -91,7 +79,7 @@ def sources_block(topic: Topic) -> Text:
 
 
 def topic_button(topic: Topic) -> Dict[Text, Text]:
-    return {"title": topic.title, "payload": f"/{intent_of_topic(topic.id)}"}
+    return {"title": topic.title, "payload": f"/{topic.id}"}
 
 
 def details_button(topic_id: Text) -> Dict[Text, Text]:
@@ -102,7 +90,7 @@ def details_button(topic_id: Text) -> Dict[Text, Text]:
 
 
 def talk_button() -> Dict[Text, Text]:
-    return {"title": words()["bouton_parler"], "payload": "/contacts_aide"}
+    return {"title": words()["bouton_parler"], "payload": "/contacts-aide"}
 
 
 def topic_buttons(topics: Iterable[Topic], exclude: Iterable[Text] = ()) -> List[Dict]:

@@ -29,7 +29,7 @@ VOTES = ("up", "down")
 MAX_QUESTION_CHARS = guard.MAX_MESSAGE_CHARS
 MAX_COMMENT_CHARS = 1000
 TOPIC = guard.BUTTON_ENTITY_VALUES["topic"]
-INTENT = re.compile(r"^[A-Za-z_]{1,64}$")
+INTENT = re.compile(r"^[A-Za-z_-]{1,64}$")
 FIELDS = {"topic", "intent", "confidence", "question", "vote", "comment"}
 
 Base = declarative_base()

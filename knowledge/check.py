@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from knowledge.config import CONTROL_INTENTS, REQUIRED_TOPICS_FILE, intent_to_topic
+from knowledge.config import REQUIRED_TOPICS_FILE, topic_of_intent
 from project_paths import CONTENT_DIR, DOMAIN_FILE, NLU_DATA_DIR
 from knowledge.content import Problem, Topic, display_path, read_content
 
@@ -72,12 +72,14 @@ def check(content_dir: Path = CONTENT_DIR, nlu_dir: Path = NLU_DATA_DIR,
             problems.append(Problem(display_path(required_file), None, "required topic", lacking(topic_id)))
 
     for intent, file in sorted(nlu_intents(nlu_dir, problems).items()):
-        if intent not in CONTROL_INTENTS and intent_to_topic(intent) not in present:
-            problems.append(Problem(file, None, f"intent {intent}", lacking(intent_to_topic(intent))))
+        topic = topic_of_intent(intent)
+        if topic and topic not in present:
+            problems.append(Problem(file, None, f"intent {intent}", lacking(topic)))
 
     if Path(domain_file).exists():  # the domain may not be written yet
         file = display_path(domain_file)
         for intent in domain_intents(domain_file, problems):
-            if intent not in CONTROL_INTENTS and intent_to_topic(intent) not in present:
-                problems.append(Problem(file, None, f"intents: {intent}", lacking(intent_to_topic(intent))))
+            topic = topic_of_intent(intent)
+            if topic and topic not in present:
+                problems.append(Problem(file, None, f"intents: {intent}", lacking(topic)))
     return topics, problems

@@ -8,8 +8,12 @@ from project_paths import REPO_ROOT, VAR_DIR
 REQUIRED_TOPICS_FILE = REPO_ROOT / "knowledge" / "required_topics.txt"
 DEFAULT_DB_FILE = VAR_DIR / "knowledge.db"
 
-# Intents that steer the conversation and have no topic of their own.
-CONTROL_INTENTS = frozenset({"en_savoir_plus", "menu", "effacer_conversation", "nlu_fallback"})
+# The intent contract: every intent of data/nlu/ is named by its topic id
+# (data/nlu/titre-sejour.yml, intent titre-sejour, knowledge/content/titre-sejour.yml),
+# except these, which steer the conversation and have no topic of their own.
+CONTROL_INTENTS = frozenset({"en_savoir_plus", "menu", "effacer_conversation"})
+# What Rasa's FallbackClassifier predicts when no intent is sure enough.
+FALLBACK_INTENT = "nlu_fallback"
 
 
 def db_url() -> str:
@@ -21,6 +25,8 @@ def db_url() -> str:
     return f"sqlite:///{DEFAULT_DB_FILE}"
 
 
-def intent_to_topic(intent: str) -> str:
-    """The contract: a topic intent is its topic id with '-' replaced by '_'."""
-    return intent.replace("_", "-")
+def topic_of_intent(intent: str | None) -> str | None:
+    """The topic an intent asks about (its own name), or None for the others."""
+    if not intent or intent in CONTROL_INTENTS or intent == FALLBACK_INTENT:
+        return None
+    return intent

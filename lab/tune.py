@@ -11,7 +11,7 @@ the training texts the same way, runs stratified k-fold CV (fixed seed) and repl
 FallbackClassifier for a grid of thresholds. Text-only: Rasa featurizers placed before
 the classifier (``rasa_features``) are not replayed here.
 
-Caveat: the conversation intents (salutation, au_revoir, menu...) are lists of short,
+Caveat: the conversation intents (salutation, au-revoir, menu...) are lists of short,
 mostly unique formulas, so CV under-estimates them (an unseen "ciao" cannot be learnt
 from the other folds). Read the figures relatively.
 """
@@ -34,7 +34,7 @@ from nlu.components import TextNormalizer
 from project_paths import CONFIG_FILE, NLU_DATA_DIR
 
 FALLBACK = "nlu_fallback"
-OUT_OF_SCOPE = "hors_sujet"
+OUT_OF_SCOPE = "hors-sujet"
 
 
 def load_training(data_dir: Path) -> Tuple[List[str], List[str]]:

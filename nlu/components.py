@@ -31,6 +31,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu.emergency import EmergencyMatcher
 from nlu.normalize import normalize
+from knowledge.config import FALLBACK_INTENT
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,6 @@ ORIGINAL_TEXT_KEY = "text_original"
 SAFETY_NET_KEY = "emergency_safety_net"
 
 EMERGENCY_INTENT = "urgence"
-FALLBACK_INTENT = "nlu_fallback"
 PAYLOAD_PREFIX = "/"
 
 

@@ -63,7 +63,7 @@ class EmergencyMatcher:
     def match(self, text: Optional[str]) -> Optional[Match]:
         """Return why ``text`` is an emergency, or None."""
         if not text or text.lstrip().startswith("/"):
-            # Button payloads ("/porter_plainte") are handled by Rasa itself.
+            # Button payloads ("/porter-plainte") are handled by Rasa itself.
             return None
         folded = fold(text)
         if not folded:

@@ -70,8 +70,10 @@ def accept_inbox(inbox: Path = DEFAULT_INBOX, data_dir: Path = DEFAULT_DATA_DIR,
     """Merges the annotated entries into the training data; raises InboxError (and
     changes nothing) when an entry is wrong."""
     entries = read_inbox(inbox)
-    intents = set(domain_intents(domain_file)) - {FALLBACK_INTENT}
-    training = lookup(read_examples(data_dir))
+    examples = read_examples(data_dir)
+    # Topic intents are in the training data only (bot/topic_importer.py), the others in the domain.
+    intents = (set(domain_intents(domain_file)) | {e.intent for e in examples}) - {FALLBACK_INTENT}
+    training = lookup(examples)
     heldout = {example_key(e.text) for e in read_examples(heldout_dir)}
 
     problems: List[str] = []

@@ -5,9 +5,11 @@
 `rasa data validate` checks Rasa's files among themselves and `python -m knowledge
 check` the content; this checks what joins them (docs/contracts.md):
 
-- every topic intent of the domain has its knowledge entry (intent ``titre_sejour`` ->
-  knowledge/content/titre-sejour.yml), and every knowledge entry but ``incompris`` has
-  its intent in the domain;
+- every intent of the training data without a hand-written rule is a topic (its rule and
+  domain entry come from bot/topic_importer.py): it has its knowledge entry (intent
+  ``titre-sejour`` -> knowledge/content/titre-sejour.yml) and held-out examples, and
+  every knowledge entry but ``incompris`` has its training examples;
+- examples sit in the file named after their intent (data/nlu/<intent>.yml);
 - every intent of the domain has training examples and a rule that reacts to it;
 - every action a rule or story runs exists: a response of the domain, an action of the
   domain that the action server (actions/) implements, or one of Rasa's own; the
@@ -26,11 +28,12 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Set
 
 import yaml
-from project_paths import REPO_ROOT, CONFIG_FILE, DOMAIN_FILE, DATA_DIR, NLU_DATA_DIR
 
-CONTROL_INTENTS = {"en_savoir_plus", "menu", "effacer_conversation"}
+from bot.topic_importer import ANSWER_ACTION, FALLBACK_INTENT, answered_topics
+from project_paths import CONFIG_FILE, CONTENT_DIR, DATA_DIR, DOMAIN_FILE, HELDOUT_DIR, NLU_DATA_DIR, REPO_ROOT
+
 FALLBACK_TOPIC = "incompris"  # the answer to nlu_fallback: a topic without an intent
-PAYLOAD_INTENT = re.compile(r"^/(?P<intent>[A-Za-z_]+)")
+PAYLOAD_INTENT = re.compile(r"^/(?P<intent>[A-Za-z_-]+)")
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,8 @@ class Paths:
     config: Path = CONFIG_FILE
     bot_data: Path = DATA_DIR
     nlu_data: Path = NLU_DATA_DIR
-    content: Path = REPO_ROOT / "knowledge" / "content"
+    content: Path = CONTENT_DIR
+    heldout: Optional[Path] = HELDOUT_DIR
     actions_package: Optional[str] = "actions"
 
 
@@ -82,50 +86,61 @@ def check(paths: Paths = Paths()) -> List[str]:
     problems: List[str] = []
     domain_file = _rel(paths.domain)
     domain = _yaml(paths.domain)
-    intents = _names(domain.get("intents"))
     actions = set(_names(domain.get("actions")))
     responses = domain.get("responses") or {}
 
-    # Topic intents <-> knowledge entries.
-    topics, _ = read_content(paths.content)
-    topic_ids = {t.id for t in topics} | {p.stem for p in Path(paths.content).glob("*.yml")}
-    for intent in intents:
-        if intent not in CONTROL_INTENTS and intent.replace("_", "-") not in topic_ids:
-            problems.append(f"{domain_file}: topic intent {intent} has no knowledge entry "
-                            f"({_rel(Path(paths.content) / (intent.replace('_', '-') + '.yml'))})")
-    for topic_id in sorted(topic_ids - {FALLBACK_TOPIC}):
-        if topic_id.replace("-", "_") not in intents:
-            problems.append(f"{_rel(Path(paths.content) / (topic_id + '.yml'))}: topic {topic_id} has no "
-                            f"intent {topic_id.replace('-', '_')} in {domain_file}")
-
-    # Intents <-> training examples.
-    trained = {e.intent for e in read_examples(paths.nlu_data)}
-    for intent in intents:
-        if intent not in trained:
-            problems.append(f"{_rel(paths.nlu_data)}: intent {intent} has no training example")
-    for intent in sorted(trained - set(intents)):
-        problems.append(f"{_rel(paths.nlu_data)}: intent {intent} is not in {domain_file}")
-
-    # Rules and stories: who reacts to what, with which actions.
+    # Rules and stories written by hand: who reacts to what, with which actions.
+    written_intents = set(_names(domain.get("intents")))
     reacted: Set[str] = set()
     used_actions: Dict[str, str] = {}
+    flows = []
     for path in sorted(Path(paths.bot_data).glob("*.yml")):
         data = _yaml(path)
         for flow in (data.get("rules") or []) + (data.get("stories") or []):
-            steps = (flow or {}).get("steps") or []
-            for index, step in enumerate(steps):
-                if not isinstance(step, dict):
-                    continue
+            steps = [step for step in (flow or {}).get("steps") or [] if isinstance(step, dict)]
+            flows.append((path, flow, steps))
+            for step in steps:
                 if "intent" in step:
                     reacted.add(str(step["intent"]))
-                    if step["intent"] not in intents and step["intent"] != "nlu_fallback":
-                        problems.append(f"{_rel(path)}: {flow.get('rule') or flow.get('story')}: "
-                                        f"intent {step['intent']} is not in {domain_file}")
                 if "action" in step:
                     used_actions.setdefault(str(step["action"]), _rel(path))
-    for intent in intents:
-        if intent not in reacted:
-            problems.append(f"{_rel(paths.bot_data)}: no rule or story reacts to intent {intent}")
+
+    # Every other intent of the training data is a topic answered from the knowledge
+    # base (bot/topic_importer.py adds its domain entry and rule): its name is the topic id.
+    examples = read_examples(paths.nlu_data)
+    trained = {e.intent for e in examples}
+    topics = set(answered_topics(trained, reacted))
+    intents = written_intents | topics
+    reacted |= topics
+    used_actions.setdefault(ANSWER_ACTION, "bot/topic_importer.py")
+
+    topic_entries, _ = read_content(paths.content)
+    topic_ids = {t.id for t in topic_entries} | {p.stem for p in Path(paths.content).glob("*.yml")}
+    for topic in sorted(topics - topic_ids):
+        problems.append(f"{_rel(paths.nlu_data)}: topic intent {topic} has no knowledge entry "
+                        f"({_rel(Path(paths.content) / (topic + '.yml'))})")
+    for topic_id in sorted(topic_ids - intents - {FALLBACK_TOPIC}):
+        problems.append(f"{_rel(Path(paths.content) / (topic_id + '.yml'))}: topic {topic_id} has no "
+                        f"training examples ({_rel(Path(paths.nlu_data) / (topic_id + '.yml'))})")
+    for example in examples:
+        if example.path is not None and Path(example.path).stem != example.intent:
+            problems.append(f"{_rel(example.path)}: intent {example.intent} belongs in "
+                            f"{_rel(Path(paths.nlu_data) / (example.intent + '.yml'))}")
+            break
+    if paths.heldout is not None:
+        evaluated = {e.intent for e in read_examples(paths.heldout)}
+        for topic in sorted(topics - evaluated):
+            problems.append(f"{_rel(paths.heldout)}: topic {topic} has no held-out examples")
+
+    for intent in sorted(written_intents - trained):
+        problems.append(f"{_rel(paths.nlu_data)}: intent {intent} has no training example")
+    for path, flow, steps in flows:
+        for step in steps:
+            if "intent" in step and step["intent"] not in intents and step["intent"] != FALLBACK_INTENT:
+                problems.append(f"{_rel(path)}: {flow.get('rule') or flow.get('story')}: "
+                                f"intent {step['intent']} has no training example")
+    for intent in sorted(intents - reacted):
+        problems.append(f"{_rel(paths.bot_data)}: no rule or story reacts to intent {intent}")
 
     config = _yaml(paths.config)
     for policy in config.get("policies") or []:

@@ -7,10 +7,10 @@ FallbackClassifier, EmergencySafetyNet, then Rasa's payload handler), exactly as
 Rasa server does, and reports:
 
 - topic accuracy: share of in-scope held-out examples (every gold intent but
-  ``hors_sujet``) whose predicted intent equals the gold one (``nlu_fallback`` is wrong);
+  ``hors-sujet``) whose predicted intent equals the gold one (``nlu_fallback`` is wrong);
 - macro-F1 over the gold intents, per-intent precision / recall / F1;
 - the most frequent confusions, and every misclassified example grouped by confusion;
-- out-of-scope rejection: share of ``hors_sujet`` examples predicted ``hors_sujet`` or
+- out-of-scope rejection: share of ``hors-sujet`` examples predicted ``hors-sujet`` or
   ``nlu_fallback``;
 - emergency recall: share of ``urgence`` examples predicted ``urgence``; the emergency
   keyword net's firings on non-emergency examples (false positives);
@@ -38,15 +38,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from project_paths import REPO_ROOT, NLU_DATA_DIR, HELDOUT_DIR
+from knowledge.config import FALLBACK_INTENT
 
 DEFAULT_HELDOUT = HELDOUT_DIR
 DEFAULT_MODEL = REPO_ROOT / "models" / "assistant.tar.gz"
 DEFAULT_TRAINING_DATA = NLU_DATA_DIR
 TRAIN_INFO_FILE = "train_info.json"
 
-OUT_OF_SCOPE_INTENT = "hors_sujet"
+OUT_OF_SCOPE_INTENT = "hors-sujet"
 EMERGENCY_INTENT = "urgence"
-FALLBACK_INTENT = "nlu_fallback"
 
 # Gates (enforced by tests/nlu/test_gates.py) and budgets (reported only).
 GATE_ACCURACY = 0.95

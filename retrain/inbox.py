@@ -8,7 +8,7 @@ tracker store) and the staff's votes (the ``feedback`` table of the same databas
 bot/feedback.py), and keeps the user messages that
 
 - ended in ``incompris`` (Rasa's ``nlu_fallback``)              -> source ``fallback``
-- were answered ``hors-sujet``                                  -> source ``hors_sujet``
+- were answered ``hors-sujet``                                  -> source ``hors-sujet``
 - were understood with a confidence under the review threshold  -> source ``low_confidence``
 - got a 👎 in the web widget                                    -> source ``feedback_down``
 
@@ -51,6 +51,7 @@ import yaml
 from retrain.masking import mask_personal_data
 from retrain.trainingdata import example_key, read_examples
 from project_paths import REPO_ROOT, NLU_DATA_DIR, HELDOUT_DIR
+from knowledge.config import FALLBACK_INTENT
 
 DEFAULT_INBOX = REPO_ROOT / "var" / "inbox.yml"
 DEFAULT_DATA_DIR = NLU_DATA_DIR
@@ -60,9 +61,8 @@ DEFAULT_HELDOUT_DIR = HELDOUT_DIR
 # "incompris".
 DEFAULT_THRESHOLD = 0.7
 
-SOURCES = ("fallback", "hors_sujet", "low_confidence", "feedback_down")
-FALLBACK_INTENT = "nlu_fallback"
-OUT_OF_SCOPE_INTENT = "hors_sujet"
+SOURCES = ("fallback", "hors-sujet", "low_confidence", "feedback_down")
+OUT_OF_SCOPE_INTENT = "hors-sujet"
 IGNORE = "ignore"
 FIELDS = ("id", "text", "predicted_intent", "confidence", "count", "sources", "intent")
 
@@ -126,7 +126,7 @@ def flag_sources(intent: Optional[str], confidence: Optional[float], topic: Opti
     if intent == FALLBACK_INTENT or topic == "incompris":
         sources.add("fallback")
     if intent == OUT_OF_SCOPE_INTENT or topic == "hors-sujet":
-        sources.add("hors_sujet")
+        sources.add("hors-sujet")
     if "fallback" not in sources and confidence is not None and confidence < threshold:
         sources.add("low_confidence")
     return sources

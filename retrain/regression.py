@@ -26,21 +26,18 @@ import json
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
+
+from knowledge.config import topic_of_intent
 from project_paths import REPO_ROOT
 
 MAX_ACCURACY_DROP = 0.01
 MAX_RECALL_DROP = 0.10
-CONTROL_INTENTS = ("en_savoir_plus", "menu", "effacer_conversation")
 _EPSILON = 1e-9  # 0.95 - 0.94 is 0.010000000000000009 in floating point
 
 
 def _metrics(report: Dict[str, Any]) -> Dict[str, Any]:
     """Accepts a full retrain.evaluate report or its ``metrics`` part."""
     return report.get("metrics", report)
-
-
-def topic_of(intent: str) -> str:
-    return intent if intent in CONTROL_INTENTS else intent.replace("_", "-")
 
 
 def compare(baseline: Dict[str, Any], candidate: Dict[str, Any],
@@ -61,7 +58,7 @@ def compare(baseline: Dict[str, Any], candidate: Dict[str, Any],
             continue
         drop = before["recall"] - after["recall"]
         topics.append({
-            "intent": intent, "topic": topic_of(intent),
+            "intent": intent, "topic": topic_of_intent(intent) or intent,
             "baseline": before["recall"], "candidate": after["recall"], "drop": drop,
             "support": after.get("support"),
             "passed": drop <= max_recall_drop + _EPSILON,

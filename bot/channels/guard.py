@@ -15,14 +15,13 @@ from typing import Any, Dict, List, Optional, Text
 
 import yaml
 from rasa.core.channels.channel import OutputChannel
-from project_paths import REPO_ROOT, DOMAIN_FILE
 
-
+from project_paths import DOMAIN_FILE, NLU_DATA_DIR, REPO_ROOT
 
 MAX_MESSAGE_CHARS = 2000
 # Entities a button may carry, and the values they may take.
 BUTTON_ENTITY_VALUES = {"topic": re.compile(r"^[a-z][a-z-]{1,60}$")}
-PAYLOAD = re.compile(r"^/(?P<intent>[A-Za-z_]+)(?P<entities>\{.*\})?$", re.DOTALL)
+PAYLOAD = re.compile(r"^/(?P<intent>[A-Za-z_-]+)(?P<entities>\{.*\})?$", re.DOTALL)
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\ufeff]")
 
 
@@ -34,9 +33,11 @@ def messages() -> Dict[Text, Text]:
 
 @lru_cache(maxsize=1)
 def button_intents() -> frozenset:
-    """The user intents of the domain: the only ones a button payload may name."""
+    """The user intents of the domain and the topics (named by the files of data/nlu/,
+    see bot/topic_importer.py): the only ones a button payload may name."""
     with open(DOMAIN_FILE, encoding="utf-8") as f:
-        return frozenset(yaml.safe_load(f)["intents"])
+        written = yaml.safe_load(f)["intents"]
+    return frozenset(written) | {path.stem for path in NLU_DATA_DIR.glob("*.yml")}
 
 
 def is_button_payload(text: Text) -> bool:

@@ -2,7 +2,6 @@
 import asyncio
 
 import pytest
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -15,7 +14,8 @@ from actions.menu import ActionMenu
 
 from knowledge.loader import load_database
 from knowledge.store import KnowledgeBase
-from project_paths import DOMAIN_FILE
+from knowledge.config import CONTROL_INTENTS
+from project_paths import NLU_DATA_DIR
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +25,7 @@ def real_knowledge_base(tmp_path, monkeypatch):
     monkeypatch.setattr(common, "_kb", KnowledgeBase(url))
 
 
-def tracker(intent="titre_sejour", confidence=0.93, text="question", slots=None):
+def tracker(intent="titre-sejour", confidence=0.93, text="question", slots=None):
     return Tracker(
         sender_id="test", slots=slots or {}, latest_message={
             "text": text, "intent": {"name": intent, "confidence": confidence}},
@@ -52,10 +52,10 @@ def test_answer_gives_short_answer_source_buttons_and_payload():
     assert "vérifié le 26/11/2026" in message["text"]
     buttons = button_payloads(texts)
     assert buttons[0] == '/en_savoir_plus{"topic":"titre-sejour"}'
-    assert buttons[-1] == "/contacts_aide"
+    assert buttons[-1] == "/contacts-aide"
     assert 2 <= len(buttons) - 2 <= 3  # related topics between the two
     assert payload["topic"] == "titre-sejour"
-    assert payload["intent"] == "titre_sejour" and payload["confidence"] == 0.93
+    assert payload["intent"] == "titre-sejour" and payload["confidence"] == 0.93
     assert payload["sources"] and all({"title", "reference", "url"} <= s.keys() for s in payload["sources"])
     assert SlotSet("topic", "titre-sejour") in events and SlotSet("misunderstood", False) in events
 
@@ -70,12 +70,13 @@ def test_slots_already_right_are_not_set_again():
 
 
 def test_every_topic_intent_is_answered_with_its_own_topic():
-    intents = yaml.safe_load(open(DOMAIN_FILE, encoding="utf-8"))["intents"]
+    intents = [path.stem for path in NLU_DATA_DIR.glob("*.yml")]
+    assert "titre-sejour" in intents
     for intent in intents:
-        if intent in common.CONTROL_INTENTS:
+        if intent in CONTROL_INTENTS or intent == "urgence":
             continue
         texts, [payload], _ = run(ActionAnswerTopic(), tracker(intent=intent))
-        assert payload["topic"] == intent.replace("_", "-"), intent
+        assert payload["topic"] == intent, intent
         assert texts[0]["text"].strip(), intent
 
 
@@ -93,7 +94,7 @@ def test_details_use_the_topic_slot_and_list_all_sources():
 def test_details_without_topic_ask_which_topic():
     texts, [payload], events = run(ActionTopicDetails(), tracker(intent="en_savoir_plus"))
     assert payload["topic"] == "incompris"
-    assert "/titre_sejour" in button_payloads(texts)
+    assert "/titre-sejour" in button_payloads(texts)
 
 
 def test_details_of_unknown_topic_do_not_crash():
@@ -105,8 +106,8 @@ def test_clarify_offers_three_closest_topics_and_a_person():
     texts, [payload], events = run(
         ActionClarify(), tracker(intent="nlu_fallback", confidence=0.3, text="comment obtenir une carte de sejour quand on a ete exploite"))
     buttons = button_payloads(texts)
-    assert len(buttons) == 4 and buttons[-1] == "/contacts_aide"
-    assert "/titre_sejour" in buttons
+    assert len(buttons) == 4 and buttons[-1] == "/contacts-aide"
+    assert "/titre-sejour" in buttons
     assert "pas sûr d'avoir compris" in texts[0]["text"]
     assert payload["topic"] == "incompris"
     assert SlotSet("misunderstood", True) in events
@@ -122,7 +123,7 @@ def test_second_misunderstanding_offers_contacts():
 def test_menu_lists_main_topics_emergency_first():
     texts, _, _ = run(ActionMenu(), tracker(intent="menu"))
     buttons = button_payloads(texts)
-    assert buttons[0] == "/urgence" and "/titre_sejour" in buttons and len(buttons) >= 10
+    assert buttons[0] == "/urgence" and "/titre-sejour" in buttons and len(buttons) >= 10
 
 
 def test_erase_confirms_with_privacy_payload(tmp_path, monkeypatch):

@@ -5,9 +5,9 @@ from bot.channels import guard
 
 
 @pytest.mark.parametrize("payload", [
-    "/titre_sejour",
+    "/titre-sejour",
     '/en_savoir_plus{"topic":"titre-sejour"}',
-    "/contacts_aide",
+    "/contacts-aide",
     "/effacer_conversation",
 ])
 def test_our_button_payloads_pass(payload):
@@ -17,11 +17,11 @@ def test_our_button_payloads_pass(payload):
 @pytest.mark.parametrize("typed, expected", [
     ('/restart', "restart"),
     ('/session_start', "session_start"),
-    ('/titre_sejour{"misunderstood": true}', 'titre_sejour{"misunderstood": true}'),
+    ('/titre-sejour{"misunderstood": true}', 'titre-sejour{"misunderstood": true}'),
     ('/urgence@0.01', "urgence@0.01"),
     ('/en_savoir_plus{"topic":"<script>"}', 'en_savoir_plus{"topic":"<script>"}'),
     ('/nlu_fallback', "nlu_fallback"),
-    ('//titre_sejour{"topic": 3}', 'titre_sejour{"topic": 3}'),
+    ('//titre-sejour{"topic": 3}', 'titre-sejour{"topic": 3}'),
 ])
 def test_typed_payload_syntax_is_read_as_text(typed, expected):
     cleaned = guard.clean_user_text(typed)

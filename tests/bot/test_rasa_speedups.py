@@ -97,7 +97,7 @@ def test_graphs_give_the_same_results_without_dask(rasa_as_shipped):
     DaskGraphRunner.run = rasa_speedups._run_graph_in_order
     in_order = _predictions(agent, texts)
     assert in_order == with_dask
-    assert {p["intent"]["name"] for p in in_order[0]} >= {"salutation", "titre_sejour", "urgence"}
+    assert {p["intent"]["name"] for p in in_order[0]} >= {"salutation", "titre-sejour", "urgence"}
     assert {a["policy"] for a in in_order[1]} == {"RulePolicy"}
 
 

@@ -108,7 +108,7 @@ def turns_with_a_new_session(t0):
     return [
         [UserUttered("bonjour", hello, timestamp=t0), ActionExecuted("utter_saluer", timestamp=t0 + 1),
          BotUttered("Bonjour", timestamp=t0 + 2), ActionExecuted("action_listen", timestamp=t0 + 3)],
-        [UserUttered("titre de séjour ?", {"name": "titre_sejour", "confidence": 0.8}, timestamp=t0 + 4),
+        [UserUttered("titre de séjour ?", {"name": "titre-sejour", "confidence": 0.8}, timestamp=t0 + 4),
          ActionExecuted("action_answer_topic", timestamp=t0 + 5), BotUttered("Oui", timestamp=t0 + 6)],
         # The session expired: Rasa adds a new session to the same tracker object.
         [ActionExecuted("action_session_start", timestamp=t0 + 100), SessionStarted(timestamp=t0 + 101),

@@ -10,7 +10,7 @@ def test_residence_question_is_answered_from_the_knowledge_base(rasa_stack):
 
     [payload] = payloads(replies)
     assert payload["topic"] == "titre-sejour"
-    assert payload["intent"] == "titre_sejour"
+    assert payload["intent"] == "titre-sejour"
     assert 0.5 < payload["confidence"] <= 1.0
     assert any("L425-1" in s["reference"] for s in payload["sources"])
     text = texts(replies)
@@ -38,11 +38,11 @@ def test_emergency_numbers_come_first_with_the_payload(rasa_stack):
 
 
 def test_typed_payload_cannot_set_a_slot(rasa_stack):
-    replies = ask(rasa_stack, "e2e-payload", '/titre_sejour{"misunderstood": true}')
-    assert all(p["intent"] != "titre_sejour" or p["confidence"] < 1.0 for p in payloads(replies))
+    replies = ask(rasa_stack, "e2e-payload", '/titre-sejour{"misunderstood": true}')
+    assert all(p["intent"] != "titre-sejour" or p["confidence"] < 1.0 for p in payloads(replies))
     latest = conversation(rasa_stack, "e2e-payload")["latest_message"]
     assert latest["entities"] == []  # read as text: no entity, so no slot, was set
-    assert latest["text"].startswith("titre_sejour")
+    assert latest["text"].startswith("titre-sejour")
 
 
 def conversation(stack, sender):

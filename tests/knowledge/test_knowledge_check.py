@@ -17,7 +17,7 @@ def project(tmp_path, content_dir):
     nlu = tmp_path / "nlu"
     nlu.mkdir()
     for topic_id in TOPICS:
-        intent = topic_id.replace("-", "_")
+        intent = topic_id
         (nlu / f"{intent}.yml").write_text(
             f'version: "3.1"\nnlu:\n- intent: {intent}\n  examples: |\n    - une question\n',
             encoding="utf-8")
@@ -26,7 +26,7 @@ def project(tmp_path, content_dir):
         '- intent: menu\n  examples: |\n    - menu\n'
         '- intent: effacer_conversation\n  examples: |\n    - efface\n', encoding="utf-8")
     domain = tmp_path / "domain.yml"
-    domain.write_text('version: "3.1"\nintents:\n  - titre_sejour\n  - urgence:\n      use_entities: []\n'
+    domain.write_text('version: "3.1"\nintents:\n  - titre-sejour\n  - urgence:\n      use_entities: []\n'
                       "  - menu\n  - nlu_fallback\n", encoding="utf-8")
     required = tmp_path / "required.txt"
     required.write_text("titre-sejour\nporter-plainte\nurgence\n", encoding="utf-8")
@@ -145,9 +145,9 @@ def test_nlu_intent_without_topic(project, capsys):
 
 def test_domain_intent_without_topic(project, capsys):
     with project["domain"].open("a", encoding="utf-8") as domain:
-        domain.write("  - retour_pays\n")
+        domain.write("  - retour-pays\n")
     problem = _single_problem(project, capsys)
-    assert "domain.yml: intents: retour_pays: no topic 'retour-pays'" in problem
+    assert "domain.yml: intents: retour-pays: no topic 'retour-pays'" in problem
 
 
 def test_broken_file_is_reported_once(project, capsys):

@@ -80,7 +80,7 @@ def test_evaluate_search_reports_rates(tmp_path, content_dir, capsys):
     heldout = tmp_path / "heldout.yml"
     heldout.write_text(
         'version: "3.1"\nnlu:\n'
-        "- intent: porter_plainte\n  examples: |\n    - aller au commissariat\n"
+        "- intent: porter-plainte\n  examples: |\n    - aller au commissariat\n"
         "    - ecrire au procureur\n"
         "- intent: sante\n  examples: |\n    - voir un medecin\n    - xylophone\n"
         "- intent: salutation\n  examples: |\n    - bonjour\n"

@@ -92,7 +92,7 @@ def test_normalizer_leaves_payloads_alone():
 def test_normalizer_training_data():
     normalizer = TextNormalizer({"accents": True})
     data = TrainingData(
-        [_msg("Je suis VICTIME", intent="definition_traite"), _msg("Où dormir ?", intent="protection_hebergement")]
+        [_msg("Je suis VICTIME", intent="definition-traite"), _msg("Où dormir ?", intent="protection-hebergement")]
     )
     normalizer.process_training_data(data)
     assert [m.get(TEXT) for m in data.training_examples] == ["je suis victime", "ou dormir ?"]
@@ -229,18 +229,18 @@ def test_net_overrides_fallback():
 
 
 def test_net_overrides_confident_other_intent():
-    message = _classified("il me frappe, je peux porter plainte ?", "porter_plainte", 0.97,
-                          [("porter_plainte", 0.97), ("urgence", 0.02)])
+    message = _classified("il me frappe, je peux porter plainte ?", "porter-plainte", 0.97,
+                          [("porter-plainte", 0.97), ("urgence", 0.02)])
     _net().process([message])
     assert message.get(INTENT)["name"] == "urgence"
-    assert message.get(SAFETY_NET_KEY)["overridden_intent"] == "porter_plainte"
+    assert message.get(SAFETY_NET_KEY)["overridden_intent"] == "porter-plainte"
 
 
 def test_net_leaves_other_messages_alone():
-    message = _classified("est-ce dangereux de porter plainte", "porter_plainte", 0.9,
-                          [("porter_plainte", 0.9), ("urgence", 0.05)])
+    message = _classified("est-ce dangereux de porter plainte", "porter-plainte", 0.9,
+                          [("porter-plainte", 0.9), ("urgence", 0.05)])
     _net().process([message])
-    assert message.get(INTENT) == {"name": "porter_plainte", "confidence": 0.9}
+    assert message.get(INTENT) == {"name": "porter-plainte", "confidence": 0.9}
     assert message.get(SAFETY_NET_KEY) is None
 
 
@@ -258,9 +258,9 @@ def test_net_rescues_fallback_when_classifier_leaned_to_urgence():
 
 
 def test_net_ignores_payloads():
-    message = _classified("/porter_plainte", "porter_plainte", 1.0, [("porter_plainte", 1.0)])
+    message = _classified("/porter-plainte", "porter-plainte", 1.0, [("porter-plainte", 1.0)])
     _net().process([message])
-    assert message.get(INTENT)["name"] == "porter_plainte"
+    assert message.get(INTENT)["name"] == "porter-plainte"
 
 
 def test_net_prefers_original_text():
@@ -365,7 +365,7 @@ def test_net_restores_the_users_text():
     assert message.get(TEXT) == "Je suis séquestrée"
     assert message.get(INTENT)["name"] == "urgence"
 
-    other = _classified("Où DORMIR ?", "protection_hebergement", 0.9, [("protection_hebergement", 0.9)])
+    other = _classified("Où DORMIR ?", "protection-hebergement", 0.9, [("protection-hebergement", 0.9)])
     normalizer.process([other])
     _net(restore_text=False).process([other])
     assert other.get(TEXT) == "ou dormir ?"

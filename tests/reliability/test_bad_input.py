@@ -3,7 +3,7 @@ socket.io channel: each gets a clear answer (200, French text, the answer payloa
 4xx with a JSON reason; the server keeps answering; no other conversation changes.
 
 Typed Rasa payloads (`/intent{"slot": "x"}`) are read as plain text, except the exact
-payloads of our own buttons (bot/channels/guard.py: a typed `/titre_sejour` is the
+payloads of our own buttons (bot/channels/guard.py: a typed `/titre-sejour` is the
 "Titre de séjour" button; `/en_savoir_plus{"topic": "<topic-id>"}` is "En savoir plus").
 """
 import asyncio
@@ -132,8 +132,8 @@ TYPED = [
     ("button-plus-slot", '/en_savoir_plus{"topic": "asile", "misunderstood": true}', "en_savoir_plus"),
     ("button-bad-value", '/en_savoir_plus{"topic": "<script>alert(1)</script>"}', "en_savoir_plus"),
     ("button-list-value", '/menu{"topic": ["asile"]}', "menu"),
-    ("confidence-syntax", '/titre_sejour@1.0{"misunderstood": true}', "titre_sejour"),
-    ("requested-slot", '/contacts_aide{"requested_slot": "topic", "topic": "asile"}', "contacts_aide"),
+    ("confidence-syntax", '/titre-sejour@1.0{"misunderstood": true}', "titre-sejour"),
+    ("requested-slot", '/contacts-aide{"requested_slot": "topic", "topic": "asile"}', "contacts-aide"),
     ("newline-entities", '/asile\n{"topic": "asile"}', "asile"),
 ]
 INJECTED_ENTITIES = {"misunderstood", "requested_slot"}
@@ -168,10 +168,10 @@ def test_typed_payload_syntax_is_read_as_text_on_rest(rasa_stack, witness, case_
 def test_typed_button_payloads_behave_like_the_buttons(rasa_stack, witness):
     """Documented exception: the exact payload of one of our buttons, typed, is the
     button (intent at confidence 1.0; `topic` may be set to a valid topic id)."""
-    replies = ask(rasa_stack, "rel-typed-button", "/titre_sejour")
+    replies = ask(rasa_stack, "rel-typed-button", "/titre-sejour")
     [payload] = payloads(replies)
     assert (payload["topic"], payload["intent"], payload["confidence"]) == (
-        "titre-sejour", "titre_sejour", 1.0)
+        "titre-sejour", "titre-sejour", 1.0)
     replies = ask(rasa_stack, "rel-typed-button", '/en_savoir_plus{"topic": "asile"}')
     assert payloads(replies)[0]["topic"] == "asile"
     assert "Sources :" in texts(replies)

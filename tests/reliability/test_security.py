@@ -129,7 +129,7 @@ LOG_TEXTS = [
     "au secours il me frappe Quentilius est là",
     "zxqv bloubiboulga quentilius",
     "j'ai perdu mon passeport chez Quentilius, un titre de séjour c'est possible ?",
-    '/titre_sejour{"misunderstood": true, "quentilius": 1}',
+    '/titre-sejour{"misunderstood": true, "quentilius": 1}',
     "efface ma conversation Quentilius",
 ]
 

@@ -15,7 +15,7 @@ DOMAIN = DOMAIN_FILE
 HELDOUT = HELDOUT_DIR
 
 
-def entry(id_, text, intent="", predicted="hors_sujet", confidence=0.4):
+def entry(id_, text, intent="", predicted="hors-sujet", confidence=0.4):
     return {"id": id_, "text": text, "predicted_intent": predicted, "confidence": confidence,
             "count": 1, "sources": ["fallback"], "intent": intent}
 
@@ -35,13 +35,13 @@ def test_examples_go_to_their_intent_file_in_its_layout(tmp_path, data_copy):
     inbox, result = accept(tmp_path, data_copy, [
         entry("a1", "j'ai pas de mutuelle pour le dentiste", "sante"),
         entry("a2", "la PMI peut vacciner mon bébé gratuitement ?", "sante"),
-        entry("b1", "quel temps fait-il à Lyon", "hors_sujet"),
+        entry("b1", "quel temps fait-il à Lyon", "hors-sujet"),
         entry("c1", "un message à décider plus tard"),
         entry("d1", "n'importe quoi", "ignore"),
     ])
     after = snapshot(data_copy)
     changed = {name for name in after if after[name] != before[name]}
-    assert changed == {"sante.yml", "hors_sujet.yml"}
+    assert changed == {"sante.yml", "hors-sujet.yml"}
     diff = list(difflib.unified_diff(before["sante.yml"].splitlines(), after["sante.yml"].splitlines(), lineterm="", n=0))
     added = [line for line in diff if line.startswith("+") and not line.startswith("+++")]
     removed = [line for line in diff if line.startswith("-") and not line.startswith("---")]
@@ -78,21 +78,21 @@ def test_no_duplicates(tmp_path, data_copy):
 
 def test_text_is_masked_again_and_made_safe_for_rasa(tmp_path, data_copy):
     accept(tmp_path, data_copy, [
-        entry("a", "/appelez [moi] au 06 12 34 56 78 {vite}\nsvp", "contacts_aide"),
+        entry("a", "/appelez [moi] au 06 12 34 56 78 {vite}\nsvp", "contacts-aide"),
     ])
-    texts = [e.text for e in read_examples(data_copy) if e.intent == "contacts_aide"]
+    texts = [e.text for e in read_examples(data_copy) if e.intent == "contacts-aide"]
     assert texts[-1] == "appelez (moi) au <PHONE> (vite) svp"
 
 
 def _other_intents_example(data):
-    return next(e for e in read_examples(data) if e.intent == "titre_sejour").text
+    return next(e for e in read_examples(data) if e.intent == "titre-sejour").text
 
 
 @pytest.mark.parametrize("make_bad, message", [
     (lambda data: entry("x", "un texte", "santé"), "not in domain.yml"),
     (lambda data: entry("x", "un texte", "nlu_fallback"), "not in domain.yml"),
     (lambda data: entry("x", "", "sante"), "empty text"),
-    (lambda data: entry("x", _other_intents_example(data), "sante"), "already an example of intent titre_sejour"),
+    (lambda data: entry("x", _other_intents_example(data), "sante"), "already an example of intent titre-sejour"),
 ])
 def test_a_wrong_entry_changes_nothing(tmp_path, data_copy, make_bad, message):
     bad = make_bad(data_copy)
@@ -117,7 +117,7 @@ def test_a_heldout_example_is_refused(tmp_path, data_copy):
 def test_a_new_intent_of_the_domain_gets_its_own_file(tmp_path, data_copy):
     domain = tmp_path / "domain.yml"
     domain.write_text(DOMAIN.read_text(encoding="utf-8").replace(
-        "  - hors_sujet\n", "  - hors_sujet\n  - travail_saisonnier\n", 1), encoding="utf-8")
+        "  - menu\n", "  - menu\n  - travail_saisonnier\n", 1), encoding="utf-8")
     accept(tmp_path, data_copy, [entry("n", "je fais les vendanges sans contrat", "travail_saisonnier")],
            domain=domain)
     new = data_copy / "travail_saisonnier.yml"
@@ -136,13 +136,13 @@ def test_insertion_in_a_file_of_several_intents(tmp_path):
         "- intent: sante\n  examples: |\n    - je suis malade\n", encoding="utf-8")
     add_examples(path, "menu", ["montre les thèmes"])
     add_examples(path, "sante", ["j'ai mal aux dents"])
-    add_examples(path, "au_revoir", ["à plus"])
+    add_examples(path, "au-revoir", ["à plus"])
     assert path.read_text(encoding="utf-8") == (
         'version: "3.1"\n\nnlu:\n'
         "- intent: menu\n  examples: |\n    - menu\n    - les sujets\n    - montre les thèmes\n\n"
         "# comment kept\n"
         "- intent: sante\n  examples: |\n    - je suis malade\n    - j'ai mal aux dents\n"
-        "- intent: au_revoir\n  examples: |\n    - à plus\n")
+        "- intent: au-revoir\n  examples: |\n    - à plus\n")
 
 
 def test_a_broken_inbox_file_is_reported_not_overwritten(tmp_path, data_copy, capsys):

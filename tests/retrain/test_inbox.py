@@ -13,7 +13,7 @@ from retrain.inbox import export_inbox, flag_sources, read_inbox
 from tests.retrain.helpers import save_conversation, turn
 
 PHONE_TEXT = "mon passeport est chez le patron, rappelez moi au 06 12 34 56 78"
-FALLBACK_RANKING = [("nlu_fallback", 0.5), ("sante", 0.31), ("hors_sujet", 0.2)]
+FALLBACK_RANKING = [("nlu_fallback", 0.5), ("sante", 0.31), ("hors-sujet", 0.2)]
 
 
 def fill(db):
@@ -25,12 +25,12 @@ def fill(db):
     save_conversation(db, "b",
                       turn("J'ai pas de mutuelle  pour le dentiste", "nlu_fallback", 0.5, "incompris",
                            FALLBACK_RANKING),
-                      turn("quelle est la météo demain", "hors_sujet", 0.9, "hors-sujet"),
-                      turn(PHONE_TEXT, "titre_sejour", 0.41, "titre-sejour"),
+                      turn("quelle est la météo demain", "hors-sujet", 0.9, "hors-sujet"),
+                      turn(PHONE_TEXT, "titre-sejour", 0.41, "titre-sejour"),
                       # A button click is not typed text: never reviewed.
                       turn('/en_savoir_plus{"topic":"titre-sejour"}', "en_savoir_plus", 0.3, "titre-sejour"),
                       # Understood with confidence: not reviewed.
-                      turn("comment porter plainte ?", "porter_plainte", 0.97, "porter-plainte"))
+                      turn("comment porter plainte ?", "porter-plainte", 0.97, "porter-plainte"))
     vote = feedback.parse_feedback({"topic": "asile", "intent": "asile", "confidence": 0.88,
                                     "question": "écrivez moi à joy@example.org pour l'OFPRA", "vote": "down"})
     feedback.add_feedback(vote, db)
@@ -45,9 +45,9 @@ def by_text(entries):
 def test_sources_of_a_turn():
     assert flag_sources("nlu_fallback", 0.5, "incompris", 0.7) == {"fallback"}
     assert flag_sources("sante", 0.3, "contacts-aide", 0.7) == {"low_confidence"}
-    assert flag_sources("hors_sujet", 0.95, "hors-sujet", 0.7) == {"hors_sujet"}
-    assert flag_sources("hors_sujet", 0.5, "hors-sujet", 0.7) == {"hors_sujet", "low_confidence"}
-    assert flag_sources("titre_sejour", 0.95, "titre-sejour", 0.7) == set()
+    assert flag_sources("hors-sujet", 0.95, "hors-sujet", 0.7) == {"hors-sujet"}
+    assert flag_sources("hors-sujet", 0.5, "hors-sujet", 0.7) == {"hors-sujet", "low_confidence"}
+    assert flag_sources("titre-sejour", 0.95, "titre-sejour", 0.7) == set()
 
 
 def test_export_flags_masks_and_deduplicates(tmp_path, tracker_db, data_copy, caplog, capsys):
@@ -67,10 +67,10 @@ def test_export_flags_masks_and_deduplicates(tmp_path, tracker_db, data_copy, ca
     assert unclear["intent"] == ""
     assert set(unclear) == {"id", "text", "predicted_intent", "confidence", "count", "sources", "intent"}
 
-    assert found["quelle est la météo demain"]["sources"] == ["hors_sujet"]
+    assert found["quelle est la météo demain"]["sources"] == ["hors-sujet"]
     masked = "mon passeport est chez le patron, rappelez moi au <PHONE>"
     assert found[masked]["sources"] == ["low_confidence"]
-    assert found[masked]["predicted_intent"] == "titre_sejour"
+    assert found[masked]["predicted_intent"] == "titre-sejour"
     voted = found["écrivez moi à <EMAIL> pour l'OFPRA"]
     assert voted["sources"] == ["feedback_down"] and voted["predicted_intent"] == "asile"
 
@@ -88,7 +88,7 @@ def test_training_and_heldout_examples_are_left_out(tmp_path, tracker_db, data_c
     heldout = tmp_path / "heldout"
     heldout.mkdir()
     (heldout / "topics.yml").write_text(
-        'version: "3.1"\nnlu:\n- intent: hors_sujet\n  examples: |\n    - quelle est la météo demain\n',
+        'version: "3.1"\nnlu:\n- intent: hors-sujet\n  examples: |\n    - quelle est la météo demain\n',
         encoding="utf-8")
     (data_copy / "sante.yml").write_text(
         (data_copy / "sante.yml").read_text(encoding="utf-8").rstrip("\n")
@@ -109,7 +109,7 @@ def test_refresh_keeps_annotations_and_text_fixes_and_drops_ignored(tmp_path, tr
     entries = read_inbox(out)
     found = by_text(entries)
     found["J'ai pas de mutuelle pour le dentiste"]["intent"] = "sante"
-    found["quelle est la météo demain"]["intent"] = "hors_sujet"
+    found["quelle est la météo demain"]["intent"] = "hors-sujet"
     found["quelle est la météo demain"]["text"] = "quelle est la météo demain à Lagos"
     out.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
     inbox.ignored_path(out).write_text(found["écrivez moi à <EMAIL> pour l'OFPRA"]["id"] + "\n")
@@ -121,7 +121,7 @@ def test_refresh_keeps_annotations_and_text_fixes_and_drops_ignored(tmp_path, tr
     again = by_text(read_inbox(out))
     assert again["J'ai pas de mutuelle pour le dentiste"]["intent"] == "sante"
     assert again["J'ai pas de mutuelle pour le dentiste"]["count"] == 3
-    assert again["quelle est la météo demain à Lagos"]["intent"] == "hors_sujet"
+    assert again["quelle est la météo demain à Lagos"]["intent"] == "hors-sujet"
     assert "écrivez moi à <EMAIL> pour l'OFPRA" not in again
     assert summary["annotated"] == 2 and summary["new"] == 0
 
@@ -132,12 +132,12 @@ def test_annotated_entries_outlive_their_conversation_unannotated_ones_do_not(tm
     out = tmp_path / "inbox.yml"
     export_inbox(db, out, data_dir=data_copy)
     entries = read_inbox(out)
-    by_text(entries)["quelle est la météo demain"]["intent"] = "hors_sujet"
+    by_text(entries)["quelle est la météo demain"]["intent"] = "hors-sujet"
     out.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
 
     empty = f"sqlite:///{tmp_path / 'erased.db'}"  # every conversation erased since
     export_inbox(empty, out, data_dir=data_copy)
-    assert [(e["text"], e["intent"]) for e in read_inbox(out)] == [("quelle est la météo demain", "hors_sujet")]
+    assert [(e["text"], e["intent"]) for e in read_inbox(out)] == [("quelle est la météo demain", "hors-sujet")]
 
 
 def test_since_limits_to_recent_turns(tmp_path, tracker_db, data_copy):

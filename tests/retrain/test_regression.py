@@ -7,9 +7,10 @@ from retrain import regression
 from retrain.regression import compare
 
 
+# Keyword arguments cannot hold "-": titre_sejour=... stands for the intent titre-sejour.
 def result(accuracy, **recalls):
     return {"topic_accuracy": accuracy,
-            "per_intent": {intent: {"precision": 1.0, "recall": r, "f1": 1.0, "support": 12}
+            "per_intent": {intent.replace("_", "-"): {"precision": 1.0, "recall": r, "f1": 1.0, "support": 12}
                            for intent, r in recalls.items()}}
 
 

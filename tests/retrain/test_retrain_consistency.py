@@ -6,9 +6,7 @@ from pathlib import Path
 import pytest
 
 from retrain.consistency import Paths, check
-from project_paths import REPO_ROOT, CONFIG_FILE, DOMAIN_FILE
-
-
+from project_paths import CONFIG_FILE, DOMAIN_FILE, HELDOUT_DIR, REPO_ROOT
 
 @pytest.fixture
 def copy(tmp_path):
@@ -38,7 +36,7 @@ def test_a_topic_intent_without_knowledge_entry(copy):
 
 def test_a_knowledge_entry_without_intent(copy):
     shutil.copy(copy.content / "asile.yml", copy.content / "travail-saisonnier.yml")
-    assert any("topic travail-saisonnier has no intent travail_saisonnier" in p for p in check(copy))
+    assert any("topic travail-saisonnier has no training examples" in p for p in check(copy))
 
 
 def test_incompris_needs_no_intent(copy):
@@ -46,11 +44,31 @@ def test_incompris_needs_no_intent(copy):
 
 
 def test_an_intent_without_rule_or_examples(copy):
-    edit(copy.domain, "  - hors_sujet\n", "  - hors_sujet\n  - travail_saisonnier\n")
+    edit(copy.domain, "  - menu\n", "  - menu\n  - travail_saisonnier\n")
     shutil.copy(copy.content / "asile.yml", copy.content / "travail-saisonnier.yml")
     problems = check(copy)
     assert any("intent travail_saisonnier has no training example" in p for p in problems)
     assert any("no rule or story reacts to intent travail_saisonnier" in p for p in problems)
+
+
+def test_a_topic_is_data_only_but_needs_content_and_heldout_examples(copy, tmp_path):
+    """A new examples file is a new topic: no domain entry or rule to write, but its
+    knowledge entry and held-out examples are named when missing."""
+    heldout = tmp_path / "heldout"
+    shutil.copytree(HELDOUT_DIR, heldout)
+    copy = Paths(**{**copy.__dict__, "heldout": heldout})
+    (copy.nlu_data / "travail-saisonnier.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: travail-saisonnier\n  examples: |\n    - vendanges sans contrat\n',
+        encoding="utf-8")
+    problems = check(copy)
+    assert any("topic intent travail-saisonnier has no knowledge entry" in p for p in problems)
+    assert any("topic travail-saisonnier has no held-out examples" in p for p in problems)
+    assert not any("no rule or story" in p or "not in" in p for p in problems), problems
+
+
+def test_examples_in_a_file_named_after_another_intent(copy):
+    shutil.move(copy.nlu_data / "asile.yml", copy.nlu_data / "refugie.yml")
+    assert any("intent asile belongs in" in p for p in check(copy))
 
 
 def test_unknown_actions_and_responses_used_by_rules(copy):
@@ -67,5 +85,5 @@ def test_a_declared_action_the_action_server_lacks(copy):
 
 
 def test_a_button_to_an_unknown_intent(copy):
-    edit(copy.domain, 'payload: "/contacts_aide"', 'payload: "/contacts"')
+    edit(copy.domain, 'payload: "/contacts-aide"', 'payload: "/contacts"')
     assert any("unknown intent contacts" in p for p in check(copy))

@@ -44,7 +44,7 @@ async def test_question_gets_answer_with_inline_keyboard_then_button_gives_detai
         keys = [row[0]["callback_data"] for row in answer.keyboard]
         assert all(len(k.encode()) <= 64 for k in keys)
         assert LONG_PAYLOAD not in json.dumps(answer.params)  # the key, not the payload
-        assert "titre_sejour" not in answer.text and "confidence" not in answer.text  # no custom
+        assert "titre-sejour" not in answer.text and "confidence" not in answer.text  # no custom
 
         await run.api.push_callback(CHAT, answer.result["message_id"], keys[0])
         details = await run.api.wait_for("sendMessage", chat_id=CHAT, count=2)

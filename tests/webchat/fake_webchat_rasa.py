@@ -43,7 +43,7 @@ class FakeAgent:
             {
                 "custom": {
                     "topic": "titre-sejour",
-                    "intent": "titre_sejour",
+                    "intent": "titre-sejour",
                     "confidence": 0.9,
                     "sources": [{"title": "CESEDA", "reference": "art. L425-1", "url": "https://www.legifrance.gouv.fr/"}],
                     "seen": {"sender": sender, "metadata": message.metadata, "text": message.text},

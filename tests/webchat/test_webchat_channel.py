@@ -169,7 +169,7 @@ def test_a_message_before_any_session_request_is_ignored(fake_webchat):
 def test_typed_payloads_are_read_as_text_but_button_payloads_are_kept(fake_webchat):
     async def scenario():
         client = await _client(fake_webchat.url)
-        await client.say('/titre_sejour{"misunderstood": true}')
+        await client.say('/titre-sejour{"misunderstood": true}')
         _, typed = await client.replies(2)
         await client.say('/en_savoir_plus{"topic":"titre-sejour"}')
         _, button = await client.replies(2)
@@ -177,7 +177,7 @@ def test_typed_payloads_are_read_as_text_but_button_payloads_are_kept(fake_webch
         return typed, button
 
     typed, button = run(scenario())
-    assert typed["custom"]["seen"]["text"] == 'titre_sejour{"misunderstood": true}'
+    assert typed["custom"]["seen"]["text"] == 'titre-sejour{"misunderstood": true}'
     assert button["custom"]["seen"]["text"] == '/en_savoir_plus{"topic":"titre-sejour"}'
 
 

@@ -9,7 +9,7 @@ from bot.feedback import FeedbackIn, InvalidFeedback, parse_feedback
 
 GOOD = {
     "topic": "titre-sejour",
-    "intent": "titre_sejour",
+    "intent": "titre-sejour",
     "confidence": 0.93,
     "question": "papiers si je porte plainte ?",
     "vote": "up",
@@ -23,12 +23,12 @@ def db_url(tmp_path):
 
 def test_parse_keeps_a_good_vote():
     vote = parse_feedback(dict(GOOD, comment="  Très clair.  "))
-    assert vote == FeedbackIn("titre-sejour", "titre_sejour", 0.93, "papiers si je porte plainte ?", "up", "Très clair.")
+    assert vote == FeedbackIn("titre-sejour", "titre-sejour", 0.93, "papiers si je porte plainte ?", "up", "Très clair.")
 
 
 def test_parse_cleans_the_question_like_the_channels_do():
-    vote = parse_feedback(dict(GOOD, question="  /titre_sejour{\"x\": 1}\u200b ", comment="   "))
-    assert vote.question == 'titre_sejour{"x": 1}'
+    vote = parse_feedback(dict(GOOD, question="  /titre-sejour{\"x\": 1}\u200b ", comment="   "))
+    assert vote.question == 'titre-sejour{"x": 1}'
     assert vote.comment is None
 
 

@@ -36,7 +36,7 @@ def post_feedback(server, body: Any, headers: Optional[Dict[str, str]] = None):
 
 GOOD = {
     "topic": "titre-sejour",
-    "intent": "titre_sejour",
+    "intent": "titre-sejour",
     "confidence": 0.87,
     "question": "Est-ce que je peux avoir des papiers ?",
     "vote": "down",

@@ -145,7 +145,7 @@ def test_staff_widget_answers_shows_sources_takes_feedback_and_survives_reload(w
     expect(widget.bot_messages.filter(has_text="L425-1").first).to_be_visible()
     card = widget.cards.first
     expect(card.locator(".answer-topic")).to_have_text("titre-sejour")
-    expect(card.locator(".answer-intent")).to_have_text("titre_sejour")
+    expect(card.locator(".answer-intent")).to_have_text("titre-sejour")
     expect(card.locator(".answer-confidence")).to_have_text(PERCENT)
     expect(card.locator(".answer-question-text")).to_have_text(QUESTION)
     links = card.locator(".answer-sources a")
@@ -176,7 +176,7 @@ def test_staff_widget_answers_shows_sources_takes_feedback_and_survives_reload(w
     rows = [r for r in feedback.list_feedback(rasa_stack.tracker_db_url) if r["comment"] == comment]
     assert len(rows) == 1, feedback.list_feedback(rasa_stack.tracker_db_url)
     row = rows[0]
-    assert row["vote"] == "down" and row["topic"] == "titre-sejour" and row["intent"] == "titre_sejour"
+    assert row["vote"] == "down" and row["topic"] == "titre-sejour" and row["intent"] == "titre-sejour"
     assert row["question"] == QUESTION and 0 < row["confidence"] <= 1
 
     # Reload: the conversation, the panel and the session are kept, and go on.
