@@ -48,6 +48,7 @@ def payload(tracker: Tracker, topic_id: Text, topic: Optional[Topic]) -> Dict[Te
                 "title": s.title,
                 "reference": s.reference,
                 "url": s.url,
+                "supports": s.supports,
                 "verified_on": s.verified_on.isoformat() if s.verified_on else None,
             }
             for s in (topic.sources if topic else ())

@@ -1,8 +1,9 @@
-"""Command line: python -m knowledge {check,list,load,search}."""
+"""Command line: python -m knowledge {check,list,load,search,stale}."""
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 import project_paths
@@ -32,6 +33,45 @@ def _list(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` months earlier (the last day of a shorter month)."""
+    import calendar
+
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _stale(args: argparse.Namespace) -> int:
+    """Sources to check again: never verified, or verified before the cutoff. A list to
+    work from, not a failure: the exit code is 0 (1 only if the content cannot be read)."""
+    from knowledge.content import read_entries
+
+    entries, problems = read_entries(args.content)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    today = date.fromisoformat(args.today) if args.today else date.today()
+    cutoff = months_before(today, args.months)
+    total = stale = 0
+    for entry in sorted(entries, key=lambda e: e.file):
+        for index, source in enumerate(entry.topic.sources):
+            total += 1
+            if source.verified_on and source.verified_on >= cutoff:
+                continue
+            stale += 1
+            line = entry.lines.get(f"sources[{index}]")
+            where = f"{entry.file}:{line}" if line else entry.file
+            when = (f"verified {source.verified_on.isoformat()}" if source.verified_on
+                    else "never verified")
+            print(f"{where}: sources[{index}]: {when}: {source.reference} — {source.url}")
+            if source.supports:
+                print(f"    supports: {source.supports}")
+    print(f"{stale} of {total} source(s) to check (missing verified_on or older than "
+          f"{args.months} months, before {cutoff.isoformat()})")
+    return 0
 
 
 def _load(args: argparse.Namespace) -> int:
@@ -86,6 +126,12 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("list", help="print the topic ids").set_defaults(run=_list)
 
+    stale = commands.add_parser("stale", help="list the sources to check again (exit 0)")
+    stale.add_argument("--months", type=int, default=12,
+                       help="a source verified longer ago than this is listed (default 12)")
+    stale.add_argument("--today", help="the day to count from (YYYY-MM-DD, default today)")
+    stale.set_defaults(run=_stale)
+
     load = commands.add_parser("load", help="build the database from the content")
     load.add_argument("--db", help="SQLAlchemy URL (default: KNOWLEDGE_DB_URL or var/knowledge.db)")
     load.set_defaults(run=_load)
@@ -96,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     search.add_argument("--limit", type=int, default=3)
     search.set_defaults(run=_search)
 
-    for command in (check, load, search, commands.choices["list"]):
+    for command in (check, load, search, stale, commands.choices["list"]):
         command.add_argument("--content", type=Path, default=project_paths.CONTENT_DIR,
                              help="content folder (default: knowledge/content)")
 

@@ -1,7 +1,9 @@
-"""`python -m knowledge check`: is the content complete and consistent with the bot?
+"""`python -m knowledge check`: is the content complete, consistent with the bot, and
+written to the plain-language and safety rules?
 
 Beyond each file's own schema (content.py), the content must cover the required
-catalogue and every topic intent of the NLU data and of the Rasa domain.
+catalogue and every topic intent of the NLU data and of the Rasa domain, and follow the
+rules of knowledge/style.py (knowledge/style_rules.yml).
 """
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from pathlib import Path
 import yaml
 
 from knowledge.config import REQUIRED_TOPICS_FILE, topic_of_intent
+from knowledge.content import Problem, Topic, display_path, read_entries
+from knowledge.style import RULES_FILE, load_rules, style_problems
 from project_paths import CONTENT_DIR, DOMAIN_FILE, NLU_DATA_DIR
-from knowledge.content import Problem, Topic, display_path, read_content
 
 
 def required_topics(path: Path = REQUIRED_TOPICS_FILE) -> list[str]:
@@ -56,11 +59,15 @@ def domain_intents(domain_file: Path, problems: list[Problem]) -> list[str]:
 
 
 def check(content_dir: Path = CONTENT_DIR, nlu_dir: Path = NLU_DATA_DIR,
-          domain_file: Path = DOMAIN_FILE,
-          required_file: Path = REQUIRED_TOPICS_FILE) -> tuple[list[Topic], list[Problem]]:
+          domain_file: Path = DOMAIN_FILE, required_file: Path = REQUIRED_TOPICS_FILE,
+          rules_file: Path = RULES_FILE) -> tuple[list[Topic], list[Problem]]:
     """All problems of the content, each naming its file and field."""
     content_dir = Path(content_dir)
-    topics, problems = read_content(content_dir)
+    entries, problems = read_entries(content_dir)
+    topics = [entry.topic for entry in entries]
+    rules = load_rules(rules_file)
+    for entry in entries:
+        problems.extend(style_problems(entry, rules))
     # A file that exists but is broken is reported once, not also as "missing".
     present = {t.id for t in topics} | {p.stem for p in content_dir.glob("*.yml")}
 

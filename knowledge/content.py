@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -21,7 +22,13 @@ MAX_TITLE_LENGTH = 40
 TOPIC_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 REQUIRED_KEYS = ("id", "title", "audience", "version", "updated_on", "answer", "sources")
 OPTIONAL_KEYS = ("details", "related", "keywords")
-SOURCE_KEYS = ("title", "reference", "url", "verified_on")
+SOURCE_KEYS = ("title", "reference", "url", "supports", "verified_on")
+# A source points at the page or article that supports its statement, never at a site's
+# home page: a path that is empty, "/" or only a language prefix ("/fr/", "/en-gb") is
+# refused by `python -m knowledge check` (url_problem).
+HOME_PATH = re.compile(r"^/?(?:[a-z]{2}(?:[-_][a-z]{2})?/?)?$", re.IGNORECASE)
+# Facts about the assistant itself are supported by a file of this repository.
+REPO_URL_PREFIX = "repo:"
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,8 @@ class Source:
     title: str
     reference: str
     url: str
-    verified_on: date | None = None
+    verified_on: date | None = None  # set only by someone who read the page and found the statement
+    supports: str = ""  # the statement this source supports, in one short line
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,26 @@ def _read_yaml(path: Path) -> tuple[Any, dict[str, int], list[tuple[str, int]]]:
     return data, lines, duplicates
 
 
+def url_problem(url: str) -> str | None:
+    """Why a source URL is refused by `check`, or None: an http(s) address of a page (not
+    a home page), or repo:<path> of a file of this repository. (Parsing only checks the
+    scheme, so that one weak source never stops the knowledge base from loading.)"""
+    if url.startswith(REPO_URL_PREFIX):
+        path = url[len(REPO_URL_PREFIX):].strip().lstrip("/")
+        if not path or ".." in Path(path).parts or not (REPO_ROOT / path).is_file():
+            return f"{url!r}: no such file in the repository"
+        return None
+    if not url.startswith(("https://", "http://")):
+        return f"must start with https://, http:// or repo:, got {url!r}"
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return f"{url!r} has no host"
+    if HOME_PATH.match(parts.path) and not parts.query:
+        return (f"{url!r} is a home page: link the page or article that supports "
+                "the statement")
+    return None
+
+
 class _FileParser:
     """Collects every problem of one file instead of stopping at the first."""
 
@@ -174,7 +202,7 @@ class _FileParser:
     def source(self, item: Any, index: int) -> Source | None:
         name = f"sources[{index}]"
         if not isinstance(item, dict):
-            self.problem(name, "must be a mapping with title, reference and url")
+            self.problem(name, "must be a mapping with title, reference, url and supports")
             return None
         for key in item:
             if key not in SOURCE_KEYS:
@@ -182,10 +210,11 @@ class _FileParser:
         title = self.text(item, "title", name=f"{name}.title")
         reference = self.text(item, "reference", name=f"{name}.reference")
         url = self.text(item, "url", name=f"{name}.url")
-        if url and not url.startswith(("https://", "http://")):
-            self.problem(f"{name}.url", f"must start with https:// or http://, got {url!r}")
+        if url and not url.startswith(("https://", "http://", REPO_URL_PREFIX)):
+            self.problem(f"{name}.url", f"must start with https://, http:// or repo:, got {url!r}")
+        supports = self.text(item, "supports", name=f"{name}.supports")
         verified_on = self.day(item, "verified_on", name=f"{name}.verified_on", required=False)
-        return Source(title, reference, url, verified_on)
+        return Source(title, reference, url, verified_on, supports)
 
     def parse(self) -> Topic | None:
         try:
@@ -230,7 +259,7 @@ class _FileParser:
         if not raw_sources:
             self.problem("sources", "missing or empty: every answer needs at least one source")
         elif not isinstance(raw_sources, list):
-            self.problem("sources", "must be a list of title, reference, url")
+            self.problem("sources", "must be a list of title, reference, url, supports")
         else:
             for index, item in enumerate(raw_sources):
                 source = self.source(item, index)
@@ -254,7 +283,8 @@ def parse_topic_file(path: Path) -> Topic:
 
 
 @dataclass(frozen=True)
-class _Entry:
+class Entry:
+    """A topic that parsed, with its file and the line of each field (for messages)."""
     topic: Topic
     file: str
     lines: dict
@@ -272,7 +302,7 @@ def _duplicate_ids(ids: list[tuple[str, str, int | None]]) -> list[Problem]:
     return problems
 
 
-def _related_problems(entries: list[_Entry], known_ids: set[str]) -> list[Problem]:
+def _related_problems(entries: list[Entry], known_ids: set[str]) -> list[Problem]:
     problems = []
     for entry in entries:
         for index, other in enumerate(entry.topic.related):
@@ -291,14 +321,20 @@ def validate_topics(topics: Iterable[Topic]) -> list[Problem]:
     """Rules across topics: unique ids, related topics that exist."""
     topics = list(topics)
     return (_duplicate_ids([(t.id, f"{t.id}.yml", None) for t in topics])
-            + _related_problems([_Entry(t, f"{t.id}.yml", {}) for t in topics], {t.id for t in topics}))
+            + _related_problems([Entry(t, f"{t.id}.yml", {}) for t in topics], {t.id for t in topics}))
 
 
 def read_content(content_dir: Path = CONTENT_DIR) -> tuple[list[Topic], list[Problem]]:
     """Every topic that parses, and every problem found (check reports them all)."""
+    entries, problems = read_entries(content_dir)
+    return [entry.topic for entry in entries], problems
+
+
+def read_entries(content_dir: Path = CONTENT_DIR) -> tuple[list[Entry], list[Problem]]:
+    """read_content, keeping each topic's file and field lines."""
     content_dir = Path(content_dir)
     paths = sorted(content_dir.glob("*.yml"))
-    entries: list[_Entry] = []
+    entries: list[Entry] = []
     ids: list[tuple[str, str, int | None]] = []  # from broken files too
     problems: list[Problem] = []
     if not paths:
@@ -308,14 +344,14 @@ def read_content(content_dir: Path = CONTENT_DIR) -> tuple[list[Topic], list[Pro
         topic = parser.parse()
         problems.extend(parser.problems)
         if topic is not None:
-            entries.append(_Entry(topic, parser.file, parser.lines))
+            entries.append(Entry(topic, parser.file, parser.lines))
         if parser.topic_id:
             ids.append((parser.topic_id, parser.file, parser.lines.get("id")))
     problems.extend(_duplicate_ids(ids))
     # A broken file is already reported: a topic naming it as related is not an extra problem.
     known = {entry.topic.id for entry in entries} | {path.stem for path in paths}
     problems.extend(_related_problems(entries, known))
-    return [entry.topic for entry in entries], problems
+    return entries, problems
 
 
 def load_content(content_dir: Path = CONTENT_DIR) -> tuple[Topic, ...]:

@@ -5,7 +5,7 @@ other parts (such as Rasa's tracker store) without clashing.
 """
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, Integer, String, Text, create_engine
+from sqlalchemy import JSON, Column, Date, ForeignKey, Integer, String, Text, create_engine, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import registry
 
@@ -38,6 +38,7 @@ class SourceRow(Base):
     reference = Column(Text, nullable=False)
     url = Column(Text, nullable=False)
     verified_on = Column(Date, nullable=True)
+    supports = Column(Text, nullable=False, default="", server_default="")  # what the source supports
 
 
 class RelatedRow(Base):
@@ -76,4 +77,11 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
+    """The tables; a database built before `supports` existed gets the column (empty
+    until the loader refills the table, which it does in the same load)."""
     Base.metadata.create_all(engine)
+    columns = {column["name"] for column in inspect(engine).get_columns(SourceRow.__tablename__)}
+    if "supports" not in columns:
+        with engine.begin() as connection:
+            connection.execute(text(f"ALTER TABLE {SourceRow.__tablename__} "
+                                    "ADD COLUMN supports TEXT NOT NULL DEFAULT ''"))

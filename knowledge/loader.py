@@ -31,7 +31,7 @@ def _rows(topics: tuple[Topic, ...]) -> dict:
         ],
         SourceRow: [
             {"topic_id": t.id, "position": i, "title": s.title, "reference": s.reference,
-             "url": s.url, "verified_on": s.verified_on}
+             "url": s.url, "verified_on": s.verified_on, "supports": s.supports}
             for t in topics for i, s in enumerate(t.sources)
         ],
         RelatedRow: [

@@ -41,7 +41,7 @@ def fetch_topics(session: Session, ids: Iterable[str] | None = None) -> dict[str
     sources: dict[str, list[Source]] = {}
     for row in session.execute(source_query).scalars():
         sources.setdefault(row.topic_id, []).append(
-            Source(row.title, row.reference, row.url, row.verified_on))
+            Source(row.title, row.reference, row.url, row.verified_on, row.supports or ""))
     related: dict[str, list[str]] = {}
     for row in session.execute(related_query).scalars():
         related.setdefault(row.topic_id, []).append(row.related_id)

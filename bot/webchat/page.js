@@ -107,7 +107,15 @@
       sources: sources
         .filter(function (s) { return s && typeof s === "object"; })
         .map(function (s) {
-          return { title: asString(s.title), reference: asString(s.reference), url: asString(s.url, 2000) };
+          return {
+            title: asString(s.title),
+            reference: asString(s.reference),
+            url: asString(s.url, 2000),
+            supports: asString(s.supports, 500),
+            // "" = the payload says nobody checked it; null = the payload does not say.
+            verifiedOn: typeof s.verified_on === "string" ? asString(s.verified_on, 10)
+              : (s.verified_on === null ? "" : null)
+          };
         })
     };
   }
@@ -141,6 +149,15 @@
       }
       if (source.reference && source.reference !== label) {
         li.appendChild(text("span", "source-reference", " — " + source.reference));
+      }
+      // What the source supports, and whether someone read it there (textContent only).
+      if (source.supports) {
+        li.appendChild(text("div", "source-supports", "Appuie : " + source.supports));
+      }
+      if (typeof source.verifiedOn === "string") {
+        li.appendChild(text("div", "source-verified", source.verifiedOn
+          ? "Vérifié le " + source.verifiedOn
+          : "Non vérifié : à contrôler avant de s'y fier"));
       }
       ul.appendChild(li);
     });

@@ -49,14 +49,16 @@ def test_answer_gives_short_answer_source_buttons_and_payload():
     texts, [payload], events = run(ActionAnswerTopic(), tracker())
     [message] = texts
     assert "L425-1" in message["text"] and "Source : " in message["text"]
-    assert "vérifié le 26/11/2026" in message["text"]
+    assert "vérifié le 30/11/2026" in message["text"]  # the first source of titre-sejour
     buttons = button_payloads(texts)
     assert buttons[0] == '/en_savoir_plus{"topic":"titre-sejour"}'
     assert buttons[-1] == "/contacts-aide"
     assert 2 <= len(buttons) - 2 <= 3  # related topics between the two
     assert payload["topic"] == "titre-sejour"
     assert payload["intent"] == "titre-sejour" and payload["confidence"] == 0.93
-    assert payload["sources"] and all({"title", "reference", "url"} <= s.keys() for s in payload["sources"])
+    assert payload["sources"] and all({"title", "reference", "url", "supports", "verified_on"} <= s.keys()
+                                      for s in payload["sources"])
+    assert all(s["supports"] for s in payload["sources"])
     assert SlotSet("topic", "titre-sejour") in events and SlotSet("misunderstood", False) in events
 
 

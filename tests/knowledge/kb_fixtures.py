@@ -9,8 +9,9 @@ TOPICS = {
     "titre-sejour": dict(
         title="Titre de séjour pour les victimes",
         audience="victime",
-        answer="Si vous portez plainte ou témoignez, vous pouvez obtenir une carte de séjour "
-               "temporaire d'un an qui permet de travailler.",
+        answer="Si vous portez plainte ou témoignez, vous pouvez demander une carte de séjour "
+               "temporaire d'un an qui permet de travailler. Avant d'aller à la police, parlez "
+               "à une association ou à un avocat : 116 006 (France Victimes).",
         details="La carte est renouvelée pendant la procédure pénale. Après une condamnation, "
                 "une carte de résident de dix ans est possible.",
         related=["porter-plainte"],
@@ -20,7 +21,9 @@ TOPICS = {
         title="Porter plainte",
         audience="victime",
         answer="Vous pouvez porter plainte au commissariat, à la gendarmerie ou écrire au "
-               "procureur de la République. La police ne peut pas refuser votre plainte.",
+               "procureur de la République. La police ne peut pas refuser votre plainte. Sans "
+               "titre de séjour, parlez d'abord à une association ou à un avocat. Pour être "
+               "conseillé(e) : 116 006 (France Victimes).",
         details="Si vous avez peur des représailles, vous pouvez demander à être entendu(e) "
                 "de façon anonyme.",
         related=["titre-sejour", "urgence"],
@@ -38,8 +41,9 @@ TOPICS = {
     "sante": dict(
         title="Se soigner sans papiers",
         audience="victime",
-        answer="Même sans papiers, vous pouvez être soigné(e) : l'aide médicale de l'État "
-               "(AME) et les permanences d'accès aux soins de santé (PASS) à l'hôpital.",
+        answer="Même sans papiers, vous pouvez être soigné(e). Il existe l'aide médicale de "
+               "l'État (AME) et les permanences d'accès aux soins de santé (PASS) à l'hôpital. "
+               "Pour être orienté(e) : 116 006 (France Victimes).",
         details="Un soutien psychologique est aussi possible auprès des associations.",
         related=[],
         keywords=["médecin", "hôpital", "soins", "malade"],
@@ -64,14 +68,15 @@ def topic_yaml(topic_id: str, **changes) -> str:
         f"audience: {spec['audience']}",
         f"version: {spec.get('version', 1)}",
         f"updated_on: {spec.get('updated_on', '2026-11-26')}",
-        "answer: |",
-        textwrap.indent(textwrap.fill(spec["answer"], 80), "  "),
+        "answer: |",  # one sentence a line, as in the real content (rules read lines)
+        textwrap.indent(spec["answer"].replace(". ", ".\n"), "  "),
         "details: |\n" + textwrap.indent(textwrap.fill(spec["details"], 80), "  ")
         if spec["details"] else 'details: ""',
         "sources:",
         f'  - title: "Source sur {topic_id}"',
         '    reference: "Code, art. 1"',
         f'    url: "https://example.org/{topic_id}"',
+        f'    supports: "Ce que dit la fiche {topic_id}"',
         "    verified_on: 2026-11-20",
         f"related: [{', '.join(spec['related'])}]",
         f"keywords: [{', '.join(spec['keywords'])}]",

@@ -33,6 +33,9 @@ def project(tmp_path, content_dir):
     return {"content": content_dir, "nlu": nlu, "domain": domain, "required": required}
 
 
+SOURCE_LINES = 6  # "sources:", title, reference, url, supports, verified_on
+
+
 def run_check(project, capsys) -> tuple[int, list[str], str]:
     code = main(["check", "--content", str(project["content"]), "--nlu", str(project["nlu"]),
                  "--domain", str(project["domain"]), "--required", str(project["required"])])
@@ -58,6 +61,11 @@ def _edit(project, topic_id, old, new):
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def _line_of(project, topic_id, text) -> int:
+    lines = (project["content"] / f"{topic_id}.yml").read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if text in line)
+
+
 def _single_problem(project, capsys) -> str:
     code, problems, _ = run_check(project, capsys)
     assert code == 1
@@ -69,7 +77,7 @@ def test_missing_sources(project, capsys):
     path = project["content"] / "sante.yml"
     lines = path.read_text(encoding="utf-8").splitlines()
     start = lines.index("sources:")
-    path.write_text("\n".join(lines[:start] + lines[start + 5:]) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines[:start] + lines[start + SOURCE_LINES:]) + "\n", encoding="utf-8")
     problem = _single_problem(project, capsys)
     assert "sante.yml: sources: missing or empty" in problem
 
@@ -78,13 +86,13 @@ def test_empty_sources(project, capsys):
     path = project["content"] / "sante.yml"
     lines = path.read_text(encoding="utf-8").splitlines()
     start = lines.index("sources:")
-    lines[start:start + 5] = ["sources: []"]
+    lines[start:start + SOURCE_LINES] = ["sources: []"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     problem = _single_problem(project, capsys)
     assert f"sante.yml:{start + 1}: sources: missing or empty" in problem
 
 
-@pytest.mark.parametrize("key", ["title", "reference", "url"])
+@pytest.mark.parametrize("key", ["title", "reference", "url", "supports"])
 def test_source_without_required_key(project, capsys, key):
     path = project["content"] / "sante.yml"
     lines = [l for l in path.read_text(encoding="utf-8").splitlines()
@@ -98,7 +106,8 @@ def test_source_without_required_key(project, capsys, key):
 
 def test_source_with_empty_url(project, capsys):
     _edit(project, "sante", 'url: "https://example.org/sante"', 'url: ""')
-    assert "sante.yml:14: sources[0].url: missing or empty" in _single_problem(project, capsys)
+    line = _line_of(project, "sante", 'url: ""')
+    assert f"sante.yml:{line}: sources[0].url: missing or empty" in _single_problem(project, capsys)
 
 
 def test_unknown_related_topic(project, capsys):

@@ -20,7 +20,8 @@ def test_parses_every_key_into_frozen_dataclasses(content_dir):
     assert topic.answer.startswith("Si vous portez plainte")
     assert topic.details.startswith("La carte est renouvelée")
     assert topic.sources == (Source("Source sur titre-sejour", "Code, art. 1",
-                                    "https://example.org/titre-sejour", date(2026, 11, 20)),)
+                                    "https://example.org/titre-sejour", date(2026, 11, 20),
+                                    "Ce que dit la fiche titre-sejour"),)
     assert topic.related == ("porter-plainte",)
     assert topic.keywords == ("papiers", "carte de séjour", "régularisation")
     with pytest.raises(AttributeError):

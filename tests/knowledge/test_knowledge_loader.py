@@ -128,3 +128,27 @@ def test_cli_search_without_database_says_so(tmp_path, capsys):
     assert main(["search", "plainte", "--db", f"sqlite:///{path}"]) == 1
     assert "python -m knowledge load" in capsys.readouterr().err
     assert not path.exists()
+
+
+def test_a_database_built_before_supports_existed_is_upgraded(db_url, content_dir):
+    """An existing knowledge base without the `supports` column gets it at the next load."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    from knowledge.store import KnowledgeBase
+
+    load_database(db_url, content_dir)
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE kb_sources DROP COLUMN supports"))
+    finally:
+        engine.dispose()
+    load_database(db_url, content_dir)
+    base = KnowledgeBase(db_url)
+    try:
+        topic = asyncio.run(base.get("sante"))
+    finally:
+        base.close()
+    assert topic.sources[0].supports == "Ce que dit la fiche sante"

@@ -29,7 +29,8 @@ def test_get_returns_the_topic_as_in_the_content(kb, content_dir):
         assert asyncio.run(kb.get(topic_id)) == expected[topic_id]
     topic = asyncio.run(kb.get("titre-sejour"))
     assert topic.sources == (Source("Source sur titre-sejour", "Code, art. 1",
-                                    "https://example.org/titre-sejour", date(2026, 11, 20)),)
+                                    "https://example.org/titre-sejour", date(2026, 11, 20),
+                                    "Ce que dit la fiche titre-sejour"),)
 
 
 def test_get_unknown_topic_is_none(kb):

@@ -153,6 +153,9 @@ def test_staff_widget_answers_shows_sources_takes_feedback_and_survives_reload(w
     hrefs = links.evaluate_all("els => els.map(a => a.href)")
     assert hrefs and all(h.startswith(("https://", "http://")) for h in hrefs)
     assert any("L425-1" in t for t in card.locator(".answer-sources li").all_inner_texts())
+    # Each source says what it supports (payload "supports", shown with textContent).
+    supports = card.locator(".answer-sources .source-supports").all_inner_texts()
+    assert supports and all(t.startswith("Appuie : ") and len(t) > len("Appuie : ") for t in supports)
     for label in ("Sujet", "Intention", "Confiance", "Sources"):
         expect(card.locator("dt", has_text=label)).to_have_count(1)
     latency_ms = widget.latencies_ms()[-1]
