@@ -15,7 +15,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-RASA_DATA   := $(wildcard data/*.yml data/*/*.yml)
+RASA_DATA   := $(shell find data -name '*.yml')
 CONTENT     := $(wildcard knowledge/content/*.yml)
 NLU_CODE    := $(wildcard nlu/*.py) $(wildcard nlu/*.yml)
 
