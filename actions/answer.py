@@ -30,6 +30,8 @@ class ActionAnswerTopic(Action):
             return []
 
         text = topic.answer.strip()
+        if topic.id == "contacts-aide":
+            text = common.contacts_text(text, tracker)
         if topic.audience != "conversation":
             text += "\n\n" + common.source_line(topic)
         buttons = []

@@ -46,9 +46,9 @@ class ActionOfferContacts(Action):
         except KnowledgeUnavailable:
             common.send_unavailable(dispatcher, tracker)
             return []
-        text = "\n\n".join(
+        text = common.contacts_text("\n\n".join(
             [common.words()["deux_incompris"], contacts.answer.strip(), common.source_line(contacts)]
-        )
+        ), tracker)
         buttons = [common.details_button(contacts.id), {"title": common.words()["bouton_menu"], "payload": "/menu"}]
         dispatcher.utter_message(text=text, buttons=buttons)
         dispatcher.utter_message(json_message=common.payload(tracker, "contacts-aide", contacts))

@@ -36,6 +36,14 @@ def latest_intent(tracker: Tracker) -> Dict[Text, Any]:
     return tracker.latest_message.get("intent") or {}
 
 
+def in_danger(tracker: Tracker) -> bool:
+    """True when this turn gives the emergency numbers first: the danger detector
+    (nlu/danger.py) fired on the latest message, or it is the urgence topic."""
+    latest = tracker.latest_message or {}
+    return bool((latest.get("danger") or {}).get("detected")) \
+        or latest_intent(tracker).get("name") == "urgence"
+
+
 def payload(tracker: Tracker, topic_id: Text, topic: Optional[Topic]) -> Dict[Text, Any]:
     """The machine-readable answer payload of shared/TOPICS.md."""
     intent = latest_intent(tracker)
@@ -43,6 +51,7 @@ def payload(tracker: Tracker, topic_id: Text, topic: Optional[Topic]) -> Dict[Te
         "topic": topic_id,
         "intent": intent.get("name"),
         "confidence": intent.get("confidence"),
+        "danger": in_danger(tracker) or topic_id == "urgence",
         "sources": [
             {
                 "title": s.title,
@@ -54,6 +63,15 @@ def payload(tracker: Tracker, topic_id: Text, topic: Optional[Topic]) -> Dict[Te
             for s in (topic.sources if topic else ())
         ],
     }
+
+
+def contacts_text(answer: Text, tracker: Tracker) -> Text:
+    """The contacts-aide answer starts with the emergency line (ARCHITECTURE.md, danger
+    first), unless this turn's danger-first message already gave the numbers."""
+    line = words()["ligne_urgence"]
+    if in_danger(tracker) or answer.startswith(line):
+        return answer
+    return line + "\n\n" + answer
 
 
 def french_date(day: date) -> Text:

@@ -3,7 +3,7 @@
     python -m retrain.evaluate --model models/assistant.tar.gz [--out reports]
 
 Parses every held-out example with the full trained pipeline (TextNormalizer ...
-FallbackClassifier, EmergencySafetyNet, then Rasa's payload handler), exactly as the
+FallbackClassifier, DangerDetector, then Rasa's payload handler), exactly as the
 Rasa server does, and reports:
 
 - topic accuracy: share of in-scope held-out examples (every gold intent but
@@ -12,15 +12,20 @@ Rasa server does, and reports:
 - the most frequent confusions, and every misclassified example grouped by confusion;
 - out-of-scope rejection: share of ``hors-sujet`` examples predicted ``hors-sujet`` or
   ``nlu_fallback``;
-- emergency recall: share of ``urgence`` examples predicted ``urgence``; the emergency
-  keyword net's firings on non-emergency examples (false positives);
+- emergency recall: share of ``urgence`` examples answered with the emergency numbers
+  first (intent ``urgence`` or the danger detector fired); the detector's firings on
+  non-emergency examples (false positives);
+- the danger detector on heldout/danger.yml (its own format, not Rasa's): recall on the
+  positives, false alarms on the hard negatives and on the ordinary questions, per
+  language and overall, for the detector as configured and for its two parts alone
+  (the classifier, the keyword net); the missed positives are listed;
 - training wall time (``train_info.json`` next to the model, written by
   ``python -m retrain.train_info``, or ``--train-seconds``) and model size, with the
   budgets (training <= 300 s, model <= 100 MB).
 
 Writes ``<out>/nlu_evaluation.json`` and ``<out>/nlu_evaluation.md`` and prints the
 Markdown. The exit code is 0 whatever the figures: the gates live in
-tests/nlu/test_gates.py.
+tests/retrain/test_gates.py.
 """
 
 from __future__ import annotations
@@ -52,6 +57,10 @@ EMERGENCY_INTENT = "urgence"
 GATE_ACCURACY = 0.95
 GATE_OOS_REJECTION = 0.90
 GATE_EMERGENCY_RECALL = 1.0
+GATE_DANGER_RECALL = 1.0  # overall and in every language
+GATE_DANGER_FALSE_ALARMS_HARD = 0.10
+GATE_DANGER_FALSE_ALARMS_ORDINARY = 0.02
+DANGER_FILE = "danger.yml"  # in the held-out folder; not Rasa NLU data
 BUDGET_TRAIN_SECONDS = 300
 BUDGET_MODEL_BYTES = 100 * 1000 * 1000  # 100 MB
 
@@ -68,7 +77,7 @@ class Prediction:
     example: Example
     intent: str
     confidence: float
-    safety_net: Optional[str]  # reason when the emergency net fired
+    safety_net: Optional[str]  # the danger detector's reason when it fired
     # The classifier's own two best intents (before FallbackClassifier and the net),
     # used to replay other fallback thresholds (see ``replay_fallback``).
     raw_ranking: Tuple[Tuple[str, float], ...] = ()
@@ -79,9 +88,8 @@ def load_heldout(heldout_dir: Path = DEFAULT_HELDOUT) -> List[Example]:
     from rasa.shared.nlu.training_data.loading import load_data
     from rasa.shared.nlu.constants import INTENT, TEXT
 
-    files = sorted(Path(heldout_dir).glob("*.yml")) + sorted(
-        Path(heldout_dir).glob("*.yaml")
-    )
+    files = [f for f in sorted(Path(heldout_dir).glob("*.yml")) + sorted(
+        Path(heldout_dir).glob("*.yaml")) if f.name != DANGER_FILE]
     if not files:
         raise FileNotFoundError(f"No held-out file (*.yml) in {heldout_dir}")
     examples: List[Example] = []
@@ -120,24 +128,21 @@ def predict(model_path: Path, examples: Sequence[Example]) -> Tuple[List[Predict
         for example in examples:
             parsed = await agent.parse_message(example.text)
             intent = parsed.get("intent") or {}
-            net = parsed.get("emergency_safety_net") or {}
+            danger = parsed.get("danger") or {}
             ranking = [
                 (r.get("name"), float(r.get("confidence") or 0.0))
                 for r in parsed.get("intent_ranking") or []
                 if r.get("name") != FALLBACK_INTENT
             ]
-            if net.get("triggered"):
-                # The net rewrote the ranking; it keeps the classifier's own.
-                ranking = [
-                    (r.get("name"), float(r.get("confidence") or 0.0))
-                    for r in net.get("classifier_ranking") or []
-                ]
+            if danger.get("detected") and ranking and ranking[0][0] == EMERGENCY_INTENT:
+                # The detector put urgence first; the classifier's own ranking follows.
+                ranking = ranking[1:]
             out.append(
                 Prediction(
                     example=example,
                     intent=intent.get("name") or FALLBACK_INTENT,
                     confidence=float(intent.get("confidence") or 0.0),
-                    safety_net=net.get("reason") if net.get("triggered") else None,
+                    safety_net=danger.get("reason") if danger.get("detected") else None,
                     raw_ranking=tuple(ranking[:2]),
                 )
             )
@@ -206,8 +211,11 @@ def compute_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:
             {"text": p.example.text, "confidence": round(p.confidence, 3)}
         )
 
-    net_fp = [p for p in non_emergencies if p.safety_net == "keywords"]
+    net_fp = [p for p in non_emergencies if p.safety_net in ("keywords", "classifier")]
     net_rescue_fp = [p for p in non_emergencies if p.safety_net == "fallback_rescue"]
+    # An emergency is answered with the numbers first when its intent is urgence or
+    # the danger detector fired (danger first, then the topic).
+    caught = [p for p in emergencies if p.intent == EMERGENCY_INTENT or p.safety_net]
     return {
         "examples": len(predictions),
         "in_scope_examples": len(in_scope),
@@ -231,14 +239,15 @@ def compute_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:
             sum(p.intent in (OUT_OF_SCOPE_INTENT, FALLBACK_INTENT) for p in oos), len(oos)
         ),
         "emergency_examples": len(emergencies),
-        "emergency_recall": _ratio(
+        "emergency_recall": _ratio(len(caught), len(emergencies)),
+        "emergency_intent_recall": _ratio(
             sum(p.intent == EMERGENCY_INTENT for p in emergencies), len(emergencies)
         ),
         "emergency_precision": _ratio(
             sum(p.example.intent == EMERGENCY_INTENT for p in predictions if p.intent == EMERGENCY_INTENT),
             sum(p.intent == EMERGENCY_INTENT for p in predictions),
         ),
-        "emergency_missed": [p.example.text for p in emergencies if p.intent != EMERGENCY_INTENT],
+        "emergency_missed": [p.example.text for p in emergencies if p not in caught],
         # What the classifier alone (its top intent, no fallback, no keyword net) gets.
         "emergency_recall_classifier_only": _ratio(
             sum(bool(p.raw_ranking) and p.raw_ranking[0][0] == EMERGENCY_INTENT for p in emergencies),
@@ -247,6 +256,8 @@ def compute_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:
         "safety_net": {
             "fired_on_emergencies": sum(1 for p in emergencies if p.safety_net),
             "keywords_on_emergencies": sum(1 for p in emergencies if p.safety_net == "keywords"),
+            "classifier_on_emergencies": sum(
+                1 for p in emergencies if p.safety_net == "classifier"),
             "false_positives": len(net_fp),
             "false_positive_rate": _ratio(len(net_fp), len(non_emergencies)),
             "false_positive_examples": [
@@ -272,7 +283,7 @@ def replay_fallback(
     """
     replayed = []
     for p in predictions:
-        if p.safety_net == "keywords" or not p.raw_ranking:
+        if p.safety_net in ("keywords", "classifier") or not p.raw_ranking:
             replayed.append(p)
             continue
         top, conf = p.raw_ranking[0]
@@ -409,6 +420,142 @@ def training_overlap(
     }
 
 
+# --- the danger detector (heldout/danger.yml) -------------------------------------------
+
+DANGER_METHODS = ("detector", "classifier_alone", "keywords_alone")
+
+
+def load_danger_set(path: Path) -> List[Dict[str, Any]]:
+    """Messages of the danger evaluation set: text, lang, variety, label
+    (danger | hard_negative | ordinary), case."""
+    import yaml
+
+    with open(path, encoding="utf-8") as handle:
+        return list((yaml.safe_load(handle) or {}).get("messages") or [])
+
+
+def predict_danger(model_path: Path, items: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Parse every message with the trained model. ``detector``: the emergency numbers
+    come first (the detector fired, or the intent is urgence); ``classifier_alone`` and
+    ``keywords_alone``: the detector's two parts on their own."""
+    _quiet_logs()
+    from rasa.core.agent import Agent
+    from nlu.emergency import EmergencyMatcher
+
+    agent = Agent.load(str(model_path))
+    matcher = EmergencyMatcher.from_file()
+
+    async def _run() -> List[Dict[str, Any]]:
+        out = []
+        for item in items:
+            parsed = await agent.parse_message(item["text"])
+            danger = parsed.get("danger") or {}
+            intent = (parsed.get("intent") or {}).get("name")
+            out.append({
+                **item,
+                "detector": bool(danger.get("detected")) or intent == EMERGENCY_INTENT,
+                "classifier_alone": danger.get("reason") == "classifier",
+                "keywords_alone": matcher.is_emergency(item["text"]),
+                "score": danger.get("score"),
+                "predicted_case": danger.get("case"),
+                "intent": intent,
+            })
+        return out
+
+    return asyncio.run(_run())
+
+
+def danger_metrics(results: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    """Recall on the positives, false alarms on the hard negatives and on the ordinary
+    questions, overall and per language, for each method."""
+    def figures(rows: Sequence[Dict[str, Any]], method: str) -> Dict[str, Any]:
+        pos = [r for r in rows if r["label"] == "danger"]
+        hard = [r for r in rows if r["label"] == "hard_negative"]
+        ordinary = [r for r in rows if r["label"] == "ordinary"]
+        return {
+            "positives": len(pos), "hard_negatives": len(hard), "ordinary": len(ordinary),
+            "recall": _ratio(sum(r[method] for r in pos), len(pos)),
+            "false_alarms_hard": _ratio(sum(r[method] for r in hard), len(hard)),
+            "false_alarms_ordinary": _ratio(sum(r[method] for r in ordinary), len(ordinary)),
+        }
+
+    langs = sorted({r["lang"] for r in results})
+    caught = [r for r in results if r["label"] == "danger" and r["detector"]
+              and r["predicted_case"]]
+    return {
+        "messages": len(results),
+        "methods": {
+            method: {"overall": figures(results, method),
+                     "per_language": {lang: figures([r for r in results if r["lang"] == lang],
+                                                    method) for lang in langs}}
+            for method in DANGER_METHODS
+        },
+        "case_accuracy": _ratio(sum(r["predicted_case"] == (r.get("case") or "general")
+                                    for r in caught), len(caught)),
+        "missed": [{"lang": r["lang"], "case": r.get("case"), "score": r["score"],
+                    "text": r["text"]}
+                   for r in results if r["label"] == "danger" and not r["detector"]],
+        "false_alarms": [{"lang": r["lang"], "label": r["label"], "score": r["score"],
+                          "text": r["text"]}
+                         for r in results if r["label"] != "danger" and r["detector"]],
+    }
+
+
+def danger_gates(metrics: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+    detector = metrics["methods"]["detector"]
+    out = {}
+    for scope, figs in [("overall", detector["overall"]), *detector["per_language"].items()]:
+        out[f"recall_{scope}"] = {"value": figs["recall"], "threshold": GATE_DANGER_RECALL,
+                                  "passed": figs["recall"] is not None
+                                  and figs["recall"] >= GATE_DANGER_RECALL}
+    overall = detector["overall"]
+    for key, limit in (("false_alarms_hard", GATE_DANGER_FALSE_ALARMS_HARD),
+                       ("false_alarms_ordinary", GATE_DANGER_FALSE_ALARMS_ORDINARY)):
+        out[key] = {"value": overall[key], "threshold": limit,
+                    "passed": overall[key] is not None and overall[key] <= limit}
+    return out
+
+
+def evaluate_danger(model_path: Path, heldout_dir: Path = DEFAULT_HELDOUT) -> Optional[Dict[str, Any]]:
+    path = Path(heldout_dir) / DANGER_FILE
+    if not path.is_file():
+        return None
+    metrics = danger_metrics(predict_danger(model_path, load_danger_set(path)))
+    return {"file": str(path), "metrics": metrics, "gates": danger_gates(metrics)}
+
+
+def danger_markdown(danger: Dict[str, Any]) -> List[str]:
+    m, g = danger["metrics"], danger["gates"]
+    ok = lambda passed: "pass" if passed else "**FAIL**"  # noqa: E731
+    lines = [
+        "", "## Danger detector (heldout/danger.yml)", "",
+        f"{m['messages']} messages. Gates: recall = 100 % (overall and per language), "
+        f"false alarms ≤ {_pct(GATE_DANGER_FALSE_ALARMS_HARD)} on hard negatives and "
+        f"≤ {_pct(GATE_DANGER_FALSE_ALARMS_ORDINARY)} on ordinary questions. "
+        "detector = what the assistant does (numbers first when the detector fires or "
+        "the intent is urgence).", "",
+        "| method | scope | recall | false alarms (hard neg.) | false alarms (ordinary) |",
+        "|---|---|---|---|---|",
+    ]
+    for method in DANGER_METHODS:
+        figs = m["methods"][method]
+        for scope, f in [("all", figs["overall"]), *figs["per_language"].items()]:
+            lines.append(f"| {method} | {scope} ({f['positives']}/{f['hard_negatives']}/"
+                         f"{f['ordinary']}) | {_pct(f['recall'])} | {_pct(f['false_alarms_hard'])} "
+                         f"| {_pct(f['false_alarms_ordinary'])} |")
+    lines += ["", f"Case (general / child / suicide) right on {_pct(m['case_accuracy'])} of "
+              "the positives caught.", "", "| gate | value | limit | status |", "|---|---|---|---|"]
+    for name, gate in g.items():
+        lines.append(f"| {name} | {_pct(gate['value'])} | {_pct(gate['threshold'])} | "
+                     f"{ok(gate['passed'])} |")
+    lines += ["", f"Missed positives ({len(m['missed'])}):"]
+    lines += [f"- [{r['lang']}, {r['case']}, {r['score']}] {r['text']}" for r in m["missed"]] or ["None."]
+    lines += ["", f"False alarms ({len(m['false_alarms'])}):"]
+    lines += [f"- [{r['lang']}, {r['label']}, {r['score']}] {r['text']}"
+              for r in m["false_alarms"]] or ["None."]
+    return lines
+
+
 def evaluate(
     model_path: Path,
     heldout_dir: Path = DEFAULT_HELDOUT,
@@ -448,6 +595,7 @@ def evaluate(
         "metrics": metrics,
         "gates": gates(metrics),
         "mean_parse_ms": round(parse_ms, 2),
+        "danger": None if perturbed else evaluate_danger(model_path, heldout_dir),
     }
 
 
@@ -474,11 +622,11 @@ def to_markdown(report: Dict[str, Any], max_examples_per_confusion: int = 8) -> 
         f"| topic accuracy (in scope) | {_pct(m['topic_accuracy'])} | ≥ {_pct(g['topic_accuracy']['threshold'])} | {ok(g['topic_accuracy']['passed'])} |",
         f"| macro-F1 (all intents) | {m['macro_f1']:.3f} | | |",
         f"| out-of-scope rejection | {_pct(m['out_of_scope_rejection'])} | ≥ {_pct(g['out_of_scope_rejection']['threshold'])} | {ok(g['out_of_scope_rejection']['passed'])} |",
-        f"| emergency recall | {_pct(m['emergency_recall'])} | = {_pct(g['emergency_recall']['threshold'])} | {ok(g['emergency_recall']['passed'])} |",
+        f"| emergency recall (numbers first: urgence or danger detected) | {_pct(m['emergency_recall'])} | = {_pct(g['emergency_recall']['threshold'])} | {ok(g['emergency_recall']['passed'])} |",
         f"| emergency precision | {_pct(m['emergency_precision'])} | | |",
         f"| emergency recall of the classifier alone (no keyword net) | {_pct(m.get('emergency_recall_classifier_only'))} | | |",
         f"| in-scope fallback rate (nlu_fallback) | {_pct(m['in_scope_fallback_rate'])} | | |",
-        f"| safety-net false positives | {m['safety_net']['false_positives']} / {m['safety_net']['non_emergency_examples']} | | |",
+        f"| danger detector firings on non-emergency examples | {m['safety_net']['false_positives']} / {m['safety_net']['non_emergency_examples']} | | |",
         f"| training wall time | {train_time} | ≤ {BUDGET_TRAIN_SECONDS} s | {ok(res['train_within_budget'])} |",
         f"| model size (.tar.gz) | {res['model_mb']} MB | ≤ {BUDGET_MODEL_BYTES // 10**6} MB | {ok(res['model_within_budget'])} |",
         f"| mean parse time | {report['mean_parse_ms']} ms | | |",
@@ -506,10 +654,10 @@ def to_markdown(report: Dict[str, Any], max_examples_per_confusion: int = 8) -> 
     sn = m["safety_net"]
     lines += [
         "",
-        "## Emergency safety net",
+        "## Danger detector on the topic held-out set",
         "",
         f"Fired on {sn['fired_on_emergencies']} of {m['emergency_examples']} emergencies "
-        f"({sn['keywords_on_emergencies']} by keywords); false positives by keywords on "
+        f"({sn['keywords_on_emergencies']} by keywords); firings on "
         f"non-emergency examples: {sn['false_positives']} of {sn['non_emergency_examples']}"
         f" (fallback rescues of non-emergencies: {sn['fallback_rescue_false_positives']}).",
     ]
@@ -534,6 +682,8 @@ def to_markdown(report: Dict[str, Any], max_examples_per_confusion: int = 8) -> 
                 f"| {_pct(row['out_of_scope_rejection'])} | {_pct(row['emergency_recall'])} "
                 f"| {row['macro_f1']:.3f} |"
             )
+    if report.get("danger"):
+        lines += danger_markdown(report["danger"])
     lines += ["", "## Misclassified examples by confusion", ""]
     if not m["errors_by_confusion"]:
         lines.append("None.")

@@ -150,3 +150,42 @@ def test_erase_says_so_when_the_conversation_store_is_down(tmp_path, monkeypatch
     texts, [payload], _ = run(ActionEraseConversation(), tracker(intent="effacer_conversation"))
     assert "pas pu effacer" in texts[0]["text"] and "effacée" not in texts[0]["text"]
     assert payload["topic"] == "confidentialite"
+
+
+def danger_tracker(intent="titre-sejour", detected=True, case="general"):
+    trk = tracker(intent=intent)
+    trk.latest_message["danger"] = {"detected": detected, "score": 0.9 if detected else 0.1,
+                                    "case": case if detected else None}
+    return trk
+
+
+def test_payload_says_danger_when_the_detector_fired():
+    _, [payload], _ = run(ActionAnswerTopic(), danger_tracker(detected=True))
+    assert payload["topic"] == "titre-sejour" and payload["danger"] is True
+
+
+def test_payload_says_no_danger_otherwise():
+    _, [payload], _ = run(ActionAnswerTopic(), danger_tracker(detected=False))
+    assert payload["danger"] is False
+    _, [payload], _ = run(ActionAnswerTopic(), tracker())  # no detector output at all
+    assert payload["danger"] is False
+
+
+def test_contacts_answer_starts_with_the_emergency_line():
+    [message], [payload], _ = run(ActionAnswerTopic(), tracker(intent="contacts-aide"))
+    first_line = message["text"].splitlines()[0]
+    assert "17" in first_line and "112" in first_line and "114" in first_line
+    assert payload["topic"] == "contacts-aide" and payload["danger"] is False
+
+
+def test_contacts_answer_after_a_danger_message_does_not_repeat_the_numbers():
+    [message], _, _ = run(ActionAnswerTopic(), danger_tracker(intent="contacts-aide"))
+    assert not message["text"].startswith(common.words()["ligne_urgence"])
+
+
+def test_offered_contacts_start_with_the_emergency_line():
+    from actions.clarify import ActionOfferContacts
+
+    [message], [payload], _ = run(ActionOfferContacts(), tracker(intent="nlu_fallback"))
+    assert message["text"].startswith(common.words()["ligne_urgence"])
+    assert payload["topic"] == "contacts-aide"

@@ -25,3 +25,19 @@ def test_action_server_down_gives_apology_then_recovers(own_stack):
     stack.start_actions(stdout=open(stack.log_path, "ab"), stderr=subprocess.STDOUT)
     replies = ask(stack, "deg", "est-ce que je peux avoir un titre de séjour si je porte plainte ?")
     assert payloads(replies)[0]["topic"] == "titre-sejour"
+
+
+def test_danger_messages_get_the_numbers_when_the_action_server_is_down(own_stack):
+    stack = own_stack()
+    calm = ask(stack, "deg-calm", "comment porter plainte ?")
+    assert [p["danger"] for p in payloads(calm)] == [False]
+
+    actions = stack.processes[0]
+    stop_process(actions)
+    stack.processes.remove(actions)
+    replies = ask(stack, "deg-danger", "je suis enfermée dans la chambre, il arrive")
+    first = replies[0]["text"]
+    assert "17" in first and "112" in first and "114" in first
+    assert payloads(replies)[0]["danger"] is True
+    suicide = texts(ask(stack, "deg-suicide", "je vais mettre fin à mes jours ce soir"))
+    assert "3114" in suicide

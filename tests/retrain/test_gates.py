@@ -5,7 +5,9 @@ It is evaluated once with the same code as `python -m retrain.evaluate`; each ga
 own test and prints the failing held-out examples when it fails.
 
 Gates: topic accuracy >= 0.95 (in-scope examples), out-of-scope rejection >= 0.90,
-emergency recall == 1.0. Budgets (training time, model size) are reported by
+emergency recall == 1.0 (numbers first: urgence or the danger detector fired); danger
+detector on heldout/danger.yml: recall == 1.0 overall and per language, false alarms
+<= 10 % on hard negatives, <= 2 % on ordinary questions. Budgets (training time, model size) are reported by
 `make evaluate`, not tested here.
 """
 import os
@@ -87,3 +89,47 @@ def test_emergency_recall(predictions, metrics):
     assert recall == ev.GATE_EMERGENCY_RECALL, (
         f"emergency recall {recall:.3f} < 1.0; missed emergencies:\n" + _listing(missed)
     )
+
+
+# --- the danger detector on heldout/danger.yml (written apart from data/danger/) ------
+
+@pytest.fixture(scope="module")
+def danger():
+    model = _model_path()
+    if not model.is_file():
+        pytest.fail(f"No trained model at {model}: `make train`.", pytrace=False)
+    return ev.evaluate_danger(model, ev.DEFAULT_HELDOUT)
+
+
+def _danger_listing(rows) -> str:
+    return "\n".join(f"  [{r['lang']} {r.get('label', 'danger')} {r['score']}] {r['text']}"
+                     for r in rows)
+
+
+def test_danger_set_is_large_enough(danger):
+    overall = danger["metrics"]["methods"]["detector"]["overall"]
+    assert danger["metrics"]["messages"] >= 200
+    assert overall["positives"] >= 80 and overall["hard_negatives"] >= 80
+
+
+def test_danger_recall_overall_and_per_language(danger):
+    failed = {name: gate["value"] for name, gate in danger["gates"].items()
+              if name.startswith("recall_") and not gate["passed"]}
+    assert not failed, (f"danger recall below {ev.GATE_DANGER_RECALL}: {failed}; missed:\n"
+                        + _danger_listing(danger["metrics"]["missed"]))
+
+
+def test_danger_false_alarms_on_hard_negatives(danger):
+    gate = danger["gates"]["false_alarms_hard"]
+    assert gate["passed"], (f"false alarms on hard negatives {gate['value']:.3f} > "
+                            f"{gate['threshold']}:\n" + _danger_listing(
+                                [r for r in danger["metrics"]["false_alarms"]
+                                 if r["label"] == "hard_negative"]))
+
+
+def test_danger_false_alarms_on_ordinary_questions(danger):
+    gate = danger["gates"]["false_alarms_ordinary"]
+    assert gate["passed"], (f"false alarms on ordinary questions {gate['value']:.3f} > "
+                            f"{gate['threshold']}:\n" + _danger_listing(
+                                [r for r in danger["metrics"]["false_alarms"]
+                                 if r["label"] == "ordinary"]))

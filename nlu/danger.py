@@ -1,0 +1,421 @@
+"""Immediate-danger detector, separate from the topic classifier.
+
+Decides whether a message says that the writer, or someone with them, is in danger now
+(followed, locked in, hit, threatened, injured, "he is coming back", cannot speak, a
+child in danger, thoughts of ending one's life), in any of the supported languages, and
+which case it is (``general``, ``child``, ``suicide``: which numbers to give first).
+
+Method (measured in docs/nlu.md, "Danger detector"): a binary TF-IDF (word 1-2 and
+char_wb 2-5 n-grams) logistic regression trained on its own positive and negative
+examples (data/danger/*.yml, plus the NLU data: ``urgence`` examples as positives, the others
+as safe), whose
+decision threshold was chosen by cross-validation on the training data for recall
+(python -m lab.danger_cv); a second small regression of the same kind tells the case.
+The emergency keyword net (nlu/emergency.py) can be joined (``keywords: true``).
+
+``nlu.danger.DangerDetector`` (Rasa component, after the FallbackClassifier) writes
+``message.data["danger"] = {"detected", "score", "case", "reason"}`` (an output
+property: it reaches the parse data and the tracker's ``latest_message``). When it fires
+it adds the entity ``danger_<case>`` (the rules of bot/topic_importer.py then send the
+emergency response first), and when the topic classifier had nothing better than
+``urgence``, ``nlu_fallback`` or ``hors-sujet`` (a cry for help and nothing else) the
+intent becomes ``urgence``. It never logs message text.
+
+Persistence: JSON + NumPy arrays (``allow_pickle=False``), like nlu/classifier.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Text, Tuple
+
+import numpy as np
+import yaml
+
+from nlu.classifier import (
+    TfidfRows,
+    _build_vectorizer,
+    feature_weights,
+    fit_text_model,
+    softmax_scores,
+)
+from nlu.normalize import normalize
+
+logger = logging.getLogger(__name__)
+
+DANGER = "danger"
+SAFE = "safe"
+CASES = ("general", "child", "suicide")
+DEFAULT_CASE = "general"
+DANGER_KEY = "danger"  # message attribute / parse-data key
+ENTITY_PREFIX = "danger_"  # entities danger_general, danger_child, danger_suicide
+
+
+def entity_name(case: Text) -> Text:
+    return f"{ENTITY_PREFIX}{case}"
+
+
+def prepare(text: Text) -> Text:
+    """What both models read: phone typography, stretched letters, lowercase, no
+    accents (Cyrillic and Arabic letters are kept; their diacritics are folded)."""
+    return normalize(text or "", typography=True, repeats=True, lowercase=True,
+                     sms=False, accents=True)
+
+
+# --- training data --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DangerExample:
+    text: str
+    label: str  # danger | safe
+    case: Optional[str]
+    lang: str = "fr"
+
+
+def load_examples(paths: Iterable[Path]) -> List[DangerExample]:
+    """Examples of the data/danger/*.yml files (keys: version, examples: [{text, lang,
+    label, case}]). These files have no nlu/rules/stories key: Rasa's importer skips
+    them."""
+    examples: List[DangerExample] = []
+    for path in sorted(Path(p) for p in paths):
+        with open(path, encoding="utf-8") as handle:
+            spec = yaml.safe_load(handle) or {}
+        for item in spec.get("examples") or []:
+            label = item.get("label")
+            if label not in (DANGER, SAFE):
+                raise ValueError(f"{path.name}: label must be danger or safe, not {label!r}")
+            case = item.get("case") or (DEFAULT_CASE if label == DANGER else None)
+            if case is not None and case not in CASES:
+                raise ValueError(f"{path.name}: case must be one of {CASES}, not {case!r}")
+            examples.append(DangerExample(str(item["text"]), label, case, item.get("lang", "fr")))
+    return examples
+
+
+def example_files(folder: Path) -> List[Path]:
+    return sorted(Path(folder).glob("*.yml")) + sorted(Path(folder).glob("*.yaml"))
+
+
+# --- the two regressions --------------------------------------------------------------
+
+MODEL_DEFAULTS: Dict[str, Any] = {
+    "word_ngram_range": [1, 2],
+    "char_ngram_range": [2, 5],
+    "sublinear_tf": True,
+    "C": 10.0,
+    "class_weight": "balanced",
+    "max_iter": 3000,
+    "random_state": 42,
+}
+
+
+class TextModel:
+    """One fitted TF-IDF + logistic regression (vectorizers, classes, coefficients)."""
+
+    def __init__(self, vectorizers: List[Any], classes: List[str], coef: np.ndarray,
+                 intercept: np.ndarray) -> None:
+        self.vectorizers, self.classes = vectorizers, list(classes)
+        self.coef, self.intercept = coef, intercept
+        self._weights = feature_weights(coef)
+        self._rows = TfidfRows(vectorizers)
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], labels: Sequence[str],
+            config: Dict[str, Any]) -> "TextModel":
+        return cls(*fit_text_model([prepare(t) for t in texts], labels,
+                                   {**MODEL_DEFAULTS, **config}))
+
+    def proba(self, texts: Sequence[str]) -> np.ndarray:
+        rows = self._rows.transform([prepare(t) for t in texts])
+        if self.coef.shape[0] == 1:  # binary: one row of coefficients; sklearn's
+            # multinomial probability is then softmax([-z, z]) = sigmoid(2z)
+            z = np.asarray(rows @ self._weights + self.intercept).ravel()
+            p = 1.0 / (1.0 + np.exp(-2.0 * z))
+            return np.column_stack([1.0 - p, p])
+        return softmax_scores(rows, self._weights, self.intercept)
+
+    # persistence: JSON-able metadata + arrays
+    def dump(self, prefix: str) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
+        meta = {"classes": self.classes, "vectorizers": []}
+        arrays = {f"{prefix}coef": self.coef, f"{prefix}intercept": self.intercept}
+        for index, vectorizer in enumerate(self.vectorizers):
+            meta["vectorizers"].append({
+                "analyzer": vectorizer.analyzer,
+                "ngram_range": list(vectorizer.ngram_range),
+                "sublinear_tf": vectorizer.sublinear_tf,
+                "vocabulary": {k: int(v) for k, v in vectorizer.vocabulary_.items()},
+            })
+            arrays[f"{prefix}idf_{index}"] = np.asarray(vectorizer.idf_, dtype=np.float64)
+        return meta, arrays
+
+    @classmethod
+    def restore(cls, meta: Dict[str, Any], arrays: Dict[str, np.ndarray],
+                prefix: str) -> "TextModel":
+        vectorizers = []
+        for index, spec in enumerate(meta["vectorizers"]):
+            vectorizer = _build_vectorizer(spec["analyzer"], spec["ngram_range"],
+                                           spec["sublinear_tf"], spec["vocabulary"])
+            vectorizer.idf_ = arrays[f"{prefix}idf_{index}"]
+            vectorizers.append(vectorizer)
+        return cls(vectorizers, meta["classes"], arrays[f"{prefix}coef"],
+                   arrays[f"{prefix}intercept"])
+
+
+@dataclass(frozen=True)
+class Verdict:
+    detected: bool
+    score: float
+    case: Optional[str]
+    reason: Optional[str]  # "classifier" | "keywords" | None; never message text
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"detected": self.detected, "score": round(self.score, 4),
+                "case": self.case, "reason": self.reason}
+
+
+class DangerModel:
+    """The detector (danger vs safe) and the case classifier, plus the optional
+    keyword net; pure Python, shared by the Rasa component, the evaluation and lab/."""
+
+    def __init__(self, detector: TextModel, case_model: Optional[TextModel],
+                 threshold: float, matcher: Any = None) -> None:
+        self.detector, self.case_model = detector, case_model
+        self.threshold = float(threshold)
+        self.matcher = matcher
+
+    @classmethod
+    def fit(cls, examples: Sequence[DangerExample], config: Dict[str, Any],
+            threshold: float, matcher: Any = None) -> "DangerModel":
+        detector = TextModel.fit([e.text for e in examples], [e.label for e in examples], config)
+        positives = [e for e in examples if e.label == DANGER]
+        case_model = None
+        if len({e.case for e in positives}) > 1:
+            case_model = TextModel.fit([e.text for e in positives],
+                                       [e.case for e in positives], config)
+        return cls(detector, case_model, threshold, matcher)
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """P(danger) of each text, from the classifier alone."""
+        column = self.detector.classes.index(DANGER)
+        return self.detector.proba(texts)[:, column]
+
+    def case_of(self, texts: Sequence[str]) -> List[str]:
+        if self.case_model is None:
+            return [DEFAULT_CASE] * len(texts)
+        probs = self.case_model.proba(texts)
+        return [self.case_model.classes[int(i)] for i in probs.argmax(axis=1)]
+
+    def verdicts(self, texts: Sequence[str]) -> List[Verdict]:
+        scores = self.scores(texts) if texts else []
+        out = []
+        for text, score in zip(texts, scores):
+            reason = None
+            if score >= self.threshold:
+                reason = "classifier"
+            elif self.matcher is not None and self.matcher.is_emergency(text):
+                reason = "keywords"
+            out.append(Verdict(reason is not None, float(score), None, reason))
+        fired = [i for i, v in enumerate(out) if v.detected]
+        if fired:
+            cases = self.case_of([texts[i] for i in fired])
+            for i, case in zip(fired, cases):
+                out[i] = Verdict(True, out[i].score, case, out[i].reason)
+        return out
+
+    def dump(self) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
+        meta, arrays = self.detector.dump("detector_")
+        state: Dict[str, Any] = {"threshold": self.threshold, "detector": meta, "case": None}
+        if self.case_model is not None:
+            case_meta, case_arrays = self.case_model.dump("case_")
+            state["case"] = case_meta
+            arrays.update(case_arrays)
+        return state, arrays
+
+    @classmethod
+    def restore(cls, state: Dict[str, Any], arrays: Dict[str, np.ndarray],
+                matcher: Any = None) -> "DangerModel":
+        detector = TextModel.restore(state["detector"], arrays, "detector_")
+        case_model = (TextModel.restore(state["case"], arrays, "case_")
+                      if state.get("case") else None)
+        return cls(detector, case_model, state["threshold"], matcher)
+
+    def save(self, folder: Path) -> None:
+        state, arrays = self.dump()
+        (Path(folder) / "danger.json").write_text(json.dumps(state, ensure_ascii=False),
+                                                  encoding="utf-8")
+        np.savez_compressed(Path(folder) / "danger.npz", **arrays)
+
+    @classmethod
+    def load(cls, folder: Path, matcher: Any = None) -> "DangerModel":
+        state = json.loads((Path(folder) / "danger.json").read_text(encoding="utf-8"))
+        with np.load(Path(folder) / "danger.npz", allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+        return cls.restore(state, arrays, matcher)
+
+
+# --- the Rasa component ---------------------------------------------------------------
+
+from rasa.engine.graph import ExecutionContext, GraphComponent  # noqa: E402
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe  # noqa: E402
+from rasa.engine.storage.resource import Resource  # noqa: E402
+from rasa.engine.storage.storage import ModelStorage  # noqa: E402
+from rasa.shared.nlu.constants import (  # noqa: E402
+    ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message  # noqa: E402
+from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
+
+EMERGENCY_INTENT = "urgence"
+ORIGINAL_TEXT_KEY = "text_original"  # where nlu.components.TextNormalizer keeps it
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
+)
+class DangerDetector(GraphComponent):
+    """Flags immediate danger, separately from the topic classifier (module docstring).
+
+    Config:
+      data_dir: folder of the danger examples (default: data/danger/)
+      nlu_positive_intents: intents of the NLU data also taken as danger examples
+      threshold: P(danger) from which it fires (chosen by python -m lab.danger_cv)
+      keywords: also fire on the emergency keyword net (nlu/emergency_keywords.yml)
+      cry_intents: when the topic classifier predicted one of these, the message is a
+        cry for help and nothing else: the intent becomes ``urgence``
+      rescue_fallback: ``nlu_fallback`` whose best guess was ``urgence`` -> ``urgence``
+      restore_text: put back the text as the user wrote it (after TextNormalizer)
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            **MODEL_DEFAULTS,
+            "data_dir": None,
+            "nlu_positive_intents": [EMERGENCY_INTENT],
+            # The other examples of the NLU data taken as safe: they teach the detector
+            # what ordinary short messages ("menu", "plus de détails") look like.
+            "nlu_negatives": True,
+            "threshold": 0.5,
+            "keywords": True,
+            "cry_intents": [EMERGENCY_INTENT, "nlu_fallback", "hors-sujet"],
+            "rescue_fallback": True,
+            "restore_text": True,
+        }
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["sklearn"]
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
+                 resource: Resource, model: Optional[DangerModel] = None) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage, self._resource = model_storage, resource
+        self.model = model
+        if model is not None:
+            model.threshold = float(self.config["threshold"])
+            model.matcher = self._matcher()
+
+    def _matcher(self) -> Any:
+        if not self.config["keywords"]:
+            return None
+        from nlu.emergency import EmergencyMatcher
+
+        return EmergencyMatcher.from_file()
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
+               resource: Resource, execution_context: ExecutionContext) -> "DangerDetector":
+        return cls(config, model_storage, resource)
+
+    def _data_dir(self) -> Path:
+        from project_paths import DATA_DIR
+
+        return Path(self.config["data_dir"] or DATA_DIR / "danger")
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = load_examples(example_files(self._data_dir()))
+        known = {e.text.lower() for e in examples}
+        positives = set(self.config["nlu_positive_intents"] or [])
+        for message in training_data.intent_examples:
+            text = message.get(ORIGINAL_TEXT_KEY) or message.get(TEXT)
+            if not text or text.lower() in known or text.lstrip().startswith("/"):
+                continue
+            if message.get(INTENT) in positives:
+                examples.append(DangerExample(text, DANGER, DEFAULT_CASE, "fr"))
+            elif self.config["nlu_negatives"] and message.get(INTENT):
+                examples.append(DangerExample(text, SAFE, None, "fr"))
+        if len({e.label for e in examples}) < 2:
+            raise ValueError(f"DangerDetector needs danger and safe examples in {self._data_dir()}")
+        model_config = {k: self.config[k] for k in MODEL_DEFAULTS}
+        self.model = DangerModel.fit(examples, model_config, self.config["threshold"],
+                                     self._matcher())
+        with self._model_storage.write_to(self._resource) as model_dir:
+            self.model.save(model_dir)
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "DangerDetector":
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                model = DangerModel.load(model_dir)
+        except (ValueError, FileNotFoundError):
+            logger.debug("No trained DangerDetector found: it will flag nothing.")
+            model = None
+        return cls(config, model_storage, resource, model)
+
+    # --- inference --------------------------------------------------------------------
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        texts, todo = [], []
+        for message in messages:
+            text = message.get(ORIGINAL_TEXT_KEY) or message.get(TEXT)
+            if self.model is not None and isinstance(text, str) and text.strip() \
+                    and not text.lstrip().startswith("/"):  # button payloads: no
+                texts.append(text)
+                todo.append(message)
+        for message, verdict in zip(todo, self.model.verdicts(texts) if todo else []):
+            verdict = self._rescue(message, verdict)
+            message.set(DANGER_KEY, verdict.as_dict(), add_to_output=True)
+            if verdict.detected:
+                self._mark(message, verdict)
+        if self.config["restore_text"]:
+            for message in messages:
+                original = message.get(ORIGINAL_TEXT_KEY)
+                if isinstance(original, str):
+                    message.set(TEXT, original)
+        return messages
+
+    def _rescue(self, message: Message, verdict: Verdict) -> Verdict:
+        """The topic classifier's own doubt between nothing and ``urgence``."""
+        if verdict.detected or not self.config["rescue_fallback"]:
+            return verdict
+        if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) != "nlu_fallback":
+            return verdict
+        ranking = [e for e in message.get(INTENT_RANKING_KEY) or []
+                   if e.get(INTENT_NAME_KEY) != "nlu_fallback"]
+        if ranking and ranking[0].get(INTENT_NAME_KEY) == EMERGENCY_INTENT:
+            return Verdict(True, verdict.score, DEFAULT_CASE, "fallback_rescue")
+        return verdict
+
+    def _mark(self, message: Message, verdict: Verdict) -> None:
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if intent in set(self.config["cry_intents"] or []) and intent != EMERGENCY_INTENT:
+            urgence = {INTENT_NAME_KEY: EMERGENCY_INTENT,
+                       PREDICTED_CONFIDENCE_KEY: max(verdict.score, 0.5)}
+            ranking = [e for e in message.get(INTENT_RANKING_KEY) or []
+                       if e.get(INTENT_NAME_KEY) != EMERGENCY_INTENT]
+            message.set(INTENT, urgence, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [dict(urgence)] + ranking, add_to_output=True)
+        text = message.get(ORIGINAL_TEXT_KEY) or message.get(TEXT) or ""
+        entities = [e for e in message.get(ENTITIES) or []
+                    if not str(e.get("entity", "")).startswith(ENTITY_PREFIX)]
+        entities.append({"entity": entity_name(verdict.case or DEFAULT_CASE),
+                         "value": verdict.case or DEFAULT_CASE, "start": 0, "end": len(text),
+                         "confidence_entity": round(verdict.score, 4),
+                         "extractor": self.__class__.__name__})
+        message.set(ENTITIES, entities, add_to_output=True)
+        # The case and the reason only: never the message text.
+        logger.debug("Danger detected (%s, case %s).", verdict.reason, verdict.case)
