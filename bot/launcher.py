@@ -1,5 +1,7 @@
 """Starts the whole assistant: action server, Rasa server, and the Telegram front when
-TELEGRAM_BOT_TOKEN is set. Ctrl-C stops everything it started.
+TELEGRAM_BOT_TOKEN is set. A server that stops on its own is restarted (Supervisor), the
+others keep serving. Ctrl-C, or SIGTERM to the launcher or to its process group, stops
+everything it started.
 
 `make run` calls `python -m bot.launcher`; the end-to-end tests use start_stack().
 """
@@ -19,6 +21,12 @@ from typing import Dict, List, Optional
 from bot.settings import tracker_db_url
 from project_paths import CREDENTIALS_FILE, DEFAULT_MODEL, ENDPOINTS_FILE, REPO_ROOT, VAR_DIR
 READY_TIMEOUT_SECONDS = 180
+# Restart back-off: 1 s, 2 s, 4 s… up to 30 s while a server keeps dying; back to 1 s once
+# it has run for a minute.
+RESTART_FIRST_DELAY = 1.0
+RESTART_MAX_DELAY = 30.0
+STABLE_SECONDS = 60.0
+ACTIONS, RASA, TELEGRAM = "action server", "Rasa server", "Telegram front"
 # `rasa run ... --auth-token=<RASA_API_TOKEN>`, the token read from the environment (the
 # `=` form: a generated token may start with "-", which argparse would take for an option).
 RASA_WITH_TOKEN_FROM_ENV = (
@@ -82,6 +90,10 @@ class Stack:
     actions_port: int
     env: Dict[str, str]
     processes: List[subprocess.Popen] = field(default_factory=list)
+    # Which process is which server, and how they were started (for restart()).
+    services: Dict[str, subprocess.Popen] = field(default_factory=dict)
+    model: Path = DEFAULT_MODEL
+    popen: Dict = field(default_factory=dict)
 
     @property
     def rasa_url(self) -> str:
@@ -106,10 +118,12 @@ class Stack:
             self.env, **popen,
         )
         self.processes.append(process)
-        wait_until(lambda: url_ok(f"{self.actions_url}/health"), process, "action server")
+        self.services[ACTIONS] = process
+        wait_until(lambda: url_ok(f"{self.actions_url}/health"), process, ACTIONS)
         return process
 
-    def start_rasa(self, model: Path = DEFAULT_MODEL, **popen) -> subprocess.Popen:
+    def start_rasa(self, model: Optional[Path] = None, **popen) -> subprocess.Popen:
+        model = self.model = model or self.model
         # The API token goes through the environment, not the command line, so that it
         # never shows in the process list (`ps`, /proc/<pid>/cmdline).
         process = spawn(
@@ -124,19 +138,39 @@ class Stack:
             dict(self.env, RASA_API_TOKEN=api_token()), **popen,
         )
         self.processes.append(process)
-        wait_until(lambda: url_ok(f"{self.rasa_url}/webhooks/rest/"), process, "Rasa server")
+        self.services[RASA] = process
+        wait_until(lambda: url_ok(f"{self.rasa_url}/webhooks/rest/"), process, RASA)
         return process
 
     def start_telegram(self, **popen) -> subprocess.Popen:
         env = dict(self.env, RASA_URL=self.rasa_url)
         process = spawn([sys.executable, "-m", "telegram_front"], env, **popen)
         self.processes.append(process)
+        self.services[TELEGRAM] = process
         return process
+
+    def restart(self, name: str) -> subprocess.Popen:
+        """Starts the named server again, in the place of its stopped process."""
+        old = self.services[name]
+        stop_process(old)
+        place = self.processes.index(old) if old in self.processes else len(self.processes)
+        if old in self.processes:
+            self.processes.remove(old)
+        start = {ACTIONS: self.start_actions, RASA: self.start_rasa, TELEGRAM: self.start_telegram}[name]
+        try:
+            start(**self.popen)
+        finally:  # also when it failed to start: its process is the one to retry
+            new = self.services[name]
+            if new in self.processes:
+                self.processes.remove(new)
+            self.processes.insert(place, new)
+        return new
 
     def stop(self) -> None:
         for process in reversed(self.processes):
             stop_process(process)
         self.processes.clear()
+        self.services.clear()
 
 
 def spawn(command: List[str], env: Dict[str, str], **popen) -> subprocess.Popen:
@@ -170,7 +204,7 @@ def wait_until(ready, process: subprocess.Popen, what: str) -> None:
 
 def start_stack(rasa_port: int, actions_port: int, extra_env: Optional[Dict[str, str]] = None,
                 model: Path = DEFAULT_MODEL, telegram: bool = False, **popen) -> Stack:
-    stack = Stack(rasa_port, actions_port, service_env(actions_port, extra_env))
+    stack = Stack(rasa_port, actions_port, service_env(actions_port, extra_env), model=model, popen=popen)
     try:
         stack.start_actions(**popen)
         stack.start_rasa(model, **popen)
@@ -182,8 +216,58 @@ def start_stack(rasa_port: int, actions_port: int, extra_env: Optional[Dict[str,
     return stack
 
 
+class Supervisor:
+    """Restarts a server that stopped on its own, with exponential back-off.
+
+    It says which server stopped and its exit code, never the server's output (which can
+    hold users' messages). Call tick() about once a second.
+    """
+
+    def __init__(self, stack: Stack, log=print, clock=time.monotonic) -> None:
+        self.stack, self.log, self.clock = stack, log, clock
+        self.failures = {name: 0 for name in stack.services}
+        self.started_at = {name: clock() for name in stack.services}
+        self.restart_at: Dict[str, float] = {}
+
+    def tick(self) -> None:
+        for name, process in list(self.stack.services.items()):
+            if name in self.restart_at:
+                if self.clock() >= self.restart_at[name]:
+                    del self.restart_at[name]
+                    self._restart(name)
+                continue
+            code = process.poll()
+            if code is None:
+                continue
+            if self.clock() - self.started_at[name] >= STABLE_SECONDS:
+                self.failures[name] = 0
+            self._schedule(name, f"stopped (exit code {code})")
+
+    def _schedule(self, name: str, what: str) -> None:
+        delay = min(RESTART_MAX_DELAY, RESTART_FIRST_DELAY * 2 ** self.failures[name])
+        self.failures[name] += 1
+        self.restart_at[name] = self.clock() + delay
+        self.log(f"The {name} {what}; restarting it in {delay:.0f} s.", flush=True)
+
+    def _restart(self, name: str) -> None:
+        try:
+            self.stack.restart(name)
+        except RuntimeError as error:  # exit code or time-out only (wait_until)
+            stop_process(self.stack.services[name])
+            self._schedule(name, f"did not start again ({error})")
+            return
+        self.started_at[name] = self.clock()
+        self.log(f"The {name} is running again.", flush=True)
+
+
 def _stop_on_signal(signum, frame) -> None:
     raise KeyboardInterrupt
+
+
+def _ignore_stop_signals() -> None:
+    # While stopping the servers: a second Ctrl-C or SIGTERM must not cut the clean-up short.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def main() -> int:
@@ -198,15 +282,17 @@ def main() -> int:
               "in use. Stop it first (Ctrl-C in its terminal), or set RASA_PORT / ACTIONS_PORT.")
         return 1
 
-    # `kill` (SIGTERM) stops everything too, like Ctrl-C: the servers run in their own
-    # sessions and would otherwise outlive the launcher.
+    # `kill` (SIGTERM, to the launcher or its process group) and closing the terminal
+    # (SIGHUP) stop everything too, like Ctrl-C: the servers run in their own sessions
+    # and would otherwise outlive the launcher.
     signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGHUP, _stop_on_signal)
     started = time.monotonic()
     telegram = bool(os.environ.get("TELEGRAM_BOT_TOKEN"))
     try:
         stack = start_stack(args.rasa_port, args.actions_port, telegram=telegram)
     except KeyboardInterrupt:
-        return 130
+        return 130  # start_stack stopped what it had started
     except RuntimeError as error:
         print(f"Could not start the assistant: {error}")
         return 1
@@ -219,15 +305,16 @@ def main() -> int:
         "Press Ctrl-C to stop.\n",
         flush=True,
     )
+    supervisor = Supervisor(stack)
     try:
-        while all(p.poll() is None for p in stack.processes):
-            time.sleep(1)
-        print("A server stopped on its own; stopping the others.")
-        return 1
+        while True:
+            supervisor.tick()
+            time.sleep(0.5)
     except KeyboardInterrupt:
-        print("\nStopping…")
+        print("\nStopping…", flush=True)
         return 0
     finally:
+        _ignore_stop_signals()
         stack.stop()
 
 

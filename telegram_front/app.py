@@ -16,12 +16,14 @@ from telegram_front.logsafe import quiet_libraries
 from telegram_front.pseudonym import Pseudonymizer, make_pseudonymizer
 from telegram_front.rasa_client import RasaClient
 from telegram_front.request import RetryingRequest
+from telegram_front.scheduler import ChatScheduler
 from telegram_front.texts import Texts, load_texts
 from telegram_front.updates import TolerantBot
 from telegram_front.webhook import WebhookServer
 
 logger = logging.getLogger(__name__)
 
+STOP_GRACE_SECONDS = 5.0
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
@@ -32,6 +34,7 @@ class TelegramFront:
         self.pseudonym = pseudonym or make_pseudonymizer(config.sender_id_secret, config.sender_id_secret_file)
         self.rasa: Optional[RasaClient] = None
         self.handlers: Optional[Handlers] = None
+        self.scheduler: Optional[ChatScheduler] = None
         self.application: Optional[Application] = None
         self.webhook: Optional[WebhookServer] = None
 
@@ -41,8 +44,14 @@ class TelegramFront:
 
     def build(self) -> Application:
         config = self.config
-        self.rasa = RasaClient(config.rasa_url, config.rasa_timeout, max_connections=config.max_concurrent_updates)
+        self.rasa = RasaClient(config.rasa_url, config.rasa_timeout, max_connections=config.max_running_chats)
         self.handlers = Handlers(config, self.texts, self.rasa, self.pseudonym)
+        self.scheduler = ChatScheduler(
+            self.handlers.triage, self.handlers.answer_urgent, self.handlers.refuse,
+            max_running=config.max_running_chats,
+            max_pending=config.max_pending_per_chat,
+            max_concurrent_updates=config.max_concurrent_updates,
+        )
         retry = dict(max_retries=config.max_retries, base_delay=config.retry_base_delay, max_delay=config.retry_max_delay)
         bot = TolerantBot(
             config.token,
@@ -54,7 +63,7 @@ class TelegramFront:
         builder = (
             Application.builder()
             .bot(bot)
-            .concurrent_updates(config.max_concurrent_updates)
+            .concurrent_updates(self.scheduler)
             .job_queue(None)
         )
         if self.webhook_mode:
@@ -108,6 +117,8 @@ class TelegramFront:
             await application.updater.stop()
         if self.webhook is not None:
             await self.webhook.stop()  # the webhook stays set: Telegram keeps updates meanwhile
+        if self.scheduler is not None:
+            await self.scheduler.stop(grace=STOP_GRACE_SECONDS)  # let queued turns finish
         if application.running:
             await application.stop()
         await application.shutdown()

@@ -55,6 +55,10 @@ class Config:
     typing_interval: float = 4.0
     max_user_chars: int = 2000
     max_concurrent_updates: int = 256
+    # Per chat, updates not yet done, the running one included (more are refused,
+    # scheduler.py); and how many chats may wait for Rasa at the same time.
+    max_pending_per_chat: int = 3
+    max_running_chats: int = 128
 
     @property
     def file_url(self) -> str:

@@ -4,8 +4,11 @@ One handler receives every update and routes it itself, so that no kind of updat
 fall through unanswered. Private chats only: in groups the bot refuses politely when it
 is addressed and otherwise stays silent; nothing from a group reaches Rasa.
 
-Order: each chat's updates run one after the other (ChatTurns), except /urgence, which
-is answered at once even while an earlier message of the same chat waits for Rasa.
+When each update runs is the scheduler's job (scheduler.py): `triage` tells it, without
+awaiting, which chat an update belongs to and whether it is urgent; `answer_urgent`
+gives the emergency numbers at once (/urgence, or a text that looks like danger, before
+the chat's earlier messages); `refuse` answers an update dropped because the chat already
+has too many waiting; `on_update` handles the others, one at a time per chat.
 """
 from __future__ import annotations
 
@@ -32,10 +35,12 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from telegram_front.config import Config
+from telegram_front.danger import looks_like_danger
 from telegram_front.pseudonym import Pseudonymizer
 from telegram_front.rasa_client import RasaClient, RasaUnavailable
 from telegram_front.render import Button, TelegramMessage, escape, render_elements, split_html_paragraphs
-from telegram_front.state import ButtonStore, ChatTurns, MessageLog
+from telegram_front.scheduler import Triage
+from telegram_front.state import ButtonStore, MessageLog
 from telegram_front.texts import COMMANDS, Texts
 
 logger = logging.getLogger(__name__)
@@ -64,13 +69,19 @@ def message_kind(message: Message) -> str:
     return "other"
 
 
+def _bot_of(update: Update) -> Optional[Bot]:
+    try:
+        return update.get_bot()
+    except RuntimeError:  # an update built without a bot (tests)
+        return None
+
+
 class Handlers:
     def __init__(self, config: Config, texts: Texts, rasa: RasaClient, pseudonym: Pseudonymizer) -> None:
         self.config = config
         self.texts = texts
         self.rasa = rasa
         self.pseudonym = pseudonym
-        self.turns = ChatTurns()
         self.buttons = ButtonStore()
         self.messages = MessageLog()
 
@@ -98,8 +109,6 @@ class Handlers:
         logger.info("update kind=%s handled in %.0f ms", kind, (time.monotonic() - started) * 1000)
 
     async def _dispatch(self, update: Update, bot: Bot, holder: Dict[str, str]) -> str:
-        # No await may come before ChatTurns.enter in the paths below: the order in which
-        # handlers reach it is the order in which the updates arrived.
         if update.callback_query is not None:
             return await self._on_callback(update.callback_query, bot, holder)
         if update.my_chat_member is not None:
@@ -109,8 +118,7 @@ class Handlers:
             if message.chat.type != ChatType.PRIVATE:
                 return "group:edited:ignored"
             holder["private_chat"], holder["kind"] = str(message.chat_id), "edited"
-            async with self.turns.enter(message.chat_id):
-                await self._send_html(bot, message.chat_id, self.texts.edited)
+            await self._send_html(bot, message.chat_id, self.texts.edited)
             return "edited"
         message = update.message
         if message is None:
@@ -123,35 +131,70 @@ class Handlers:
         kind = message_kind(message)
         if kind != "text":
             holder["kind"] = kind
-            async with self.turns.enter(chat_id):
-                await self._send_html(bot, chat_id, self.texts.unsupported_reply(kind))
+            await self._send_html(bot, chat_id, self.texts.unsupported_reply(kind))
             return kind
         command = self._command(message.text, bot)
         holder["kind"] = f"command:{command}" if command else "text"
-        if command == "urgence":  # at once: no turn, no Rasa
+        if command == "urgence":  # normally answered by answer_urgent, never queued
             await self._send_html(bot, chat_id, self.texts.emergency)
-            return "command:urgence"
-        turn = self.turns.enter(chat_id)
-        async with turn:
-            if command == "start":
-                await self._send_html(bot, chat_id, self.texts.welcome)
-            elif command == "aide":
-                await self._send_html(bot, chat_id, self.texts.help)
-            elif command == "menu":
-                await self._relay(bot, chat_id, MENU_PAYLOAD)
-            elif command == "oubli":
-                await self._forget(bot, chat_id)
-            else:
-                await self._on_text(bot, chat_id, message.text)
+        elif command == "start":
+            await self._send_html(bot, chat_id, self.texts.welcome)
+        elif command == "aide":
+            await self._send_html(bot, chat_id, self.texts.help)
+        elif command == "menu":
+            await self._relay(bot, chat_id, MENU_PAYLOAD)
+        elif command == "oubli":
+            await self._forget(bot, chat_id)
+        else:
+            await self._on_text(bot, chat_id, message.text)
         return f"command:{command}" if command else "text"
 
+    # ----------------------------------------------------------------- scheduling
+    def triage(self, update: object) -> Triage:
+        """The update's chat and urgency, for the scheduler (cheap, never awaits)."""
+        if not isinstance(update, Update):
+            return Triage(None)
+        if update.callback_query is not None:
+            message = update.callback_query.message
+            private = message is not None and message.chat.type == ChatType.PRIVATE
+            return Triage(message.chat.id if private else None)
+        message = update.edited_message or update.message
+        if message is None or message.chat.type != ChatType.PRIVATE:
+            return Triage(None)  # groups, membership changes…: quick, no Rasa
+        text = message.text if update.message is not None else None
+        if text is None:
+            return Triage(message.chat_id)
+        if self._command(text, _bot_of(update)) == "urgence":
+            return Triage(message.chat_id, urgent=True, queued=False)
+        # A danger-looking text: the numbers now, then Rasa's answer in the chat's turn.
+        return Triage(message.chat_id, urgent=looks_like_danger(text))
+
+    async def answer_urgent(self, update: Update, chat_id: int) -> None:
+        started = time.monotonic()
+        if update.message is not None:
+            self.messages.add(chat_id, update.message.message_id)
+        await self._send_html(update.get_bot(), chat_id, self.texts.emergency)
+        logger.info("update kind=urgent: numbers sent in %.0f ms", (time.monotonic() - started) * 1000)
+
+    async def refuse(self, update: Update, chat_id: int, tell: bool) -> None:
+        """The chat has too many messages waiting: this one is dropped, the person told once."""
+        bot = update.get_bot()
+        if update.message is not None:
+            self.messages.add(chat_id, update.message.message_id)
+        if update.callback_query is not None:
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer(text=self.texts.one_at_a_time)
+        elif tell:
+            await self._send_html(bot, chat_id, self.texts.one_at_a_time)
+
     # ----------------------------------------------------------------- kinds
-    def _command(self, text: str, bot: Bot) -> Optional[str]:
+    def _command(self, text: str, bot: Optional[Bot]) -> Optional[str]:
         match = COMMAND.match(text.strip())
         if not match:
             return None
         addressed = match.group("bot")
-        if addressed and addressed.lower() != (bot.username or "").lower():
+        username = (bot.username if bot is not None else None) or ""
+        if addressed and addressed.lower() != username.lower():
             return None
         name = match.group("name").lower()
         return name if name in COMMANDS else None
@@ -167,7 +210,8 @@ class Handlers:
         if len(text) > limit:
             text = text[:limit]
             await self._send_html(bot, chat_id, self.texts.too_long(limit))
-        await self._relay(bot, chat_id, text)
+        # A danger-looking text already had the numbers (answer_urgent).
+        await self._relay(bot, chat_id, text, numbers_given=looks_like_danger(text))
 
     async def _on_callback(self, query: CallbackQuery, bot: Bot, holder: Dict[str, str]) -> str:
         message = query.message
@@ -177,21 +221,16 @@ class Handlers:
             return "callback:ignored"
         chat_id = message.chat.id
         holder["private_chat"], holder["kind"] = str(chat_id), "callback"
-        turn = self.turns.enter(chat_id)
-        try:
-            payload = self.buttons.payload(chat_id, query.data or "")
-            with contextlib.suppress(TelegramError):
-                await query.answer(text=None if payload else self.texts.button_expired)
-            if payload is None:
-                return "callback:expired"
-            # The keyboard has served: remove it so that old buttons are not pressed twice.
-            with contextlib.suppress(TelegramError):
-                await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message.message_id)
-            async with turn:
-                await self._relay(bot, chat_id, payload)
-            return "callback"
-        finally:
-            turn.abandon()
+        payload = self.buttons.payload(chat_id, query.data or "")
+        with contextlib.suppress(TelegramError):
+            await query.answer(text=None if payload else self.texts.button_expired)
+        if payload is None:
+            return "callback:expired"
+        # The keyboard has served: remove it so that old buttons are not pressed twice.
+        with contextlib.suppress(TelegramError):
+            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message.message_id)
+        await self._relay(bot, chat_id, payload)
+        return "callback"
 
     async def _on_group_message(self, message: Message, bot: Bot) -> str:
         if not self._addressed_to_bot(message, bot):
@@ -235,12 +274,13 @@ class Handlers:
         logger.info("rasa answered in %.0f ms (%d elements)", (time.monotonic() - started) * 1000, len(elements))
         return elements
 
-    async def _relay(self, bot: Bot, chat_id: int, text: str) -> None:
+    async def _relay(self, bot: Bot, chat_id: int, text: str, numbers_given: bool = False) -> None:
         try:
             elements = await self._ask_rasa(bot, chat_id, text)
         except RasaUnavailable as error:
             logger.warning("rasa unavailable (%s): apology sent", error)
-            await self._send_html(bot, chat_id, self.texts.apology_with_emergency)
+            apology = self.texts.apology if numbers_given else self.texts.apology_with_emergency
+            await self._send_html(bot, chat_id, apology)
             return
         await self._send_rendered(bot, chat_id, render_elements(elements, self.texts.buttons_prompt))
 

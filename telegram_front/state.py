@@ -1,7 +1,5 @@
 """Per-chat state kept in memory only, and bounded: nothing here survives a restart.
 
-- ChatTurns: each chat's updates are handled one after the other, in arrival order,
-  while different chats run concurrently.
 - ButtonStore: short keys for callback_data (Telegram allows 64 bytes; Rasa payloads
   can be longer) -> the button's payload.
 - MessageLog: ids of recent messages of the chat (the user's and the bot's), so that
@@ -9,11 +7,10 @@
 """
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 from collections import OrderedDict, deque
-from typing import Deque, Dict, Generic, List, Optional, Tuple, TypeVar
+from typing import Deque, Generic, List, Optional, Tuple, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -41,75 +38,6 @@ class _LRU(Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._items)
-
-
-class Turn:
-    """One update's place in its chat's queue (see ChatTurns.enter)."""
-
-    def __init__(self, turns: "ChatTurns", chat_id: int, previous: Optional[asyncio.Future]):
-        self._turns = turns
-        self._chat_id = chat_id
-        self._previous = previous
-        self.done: asyncio.Future = asyncio.get_running_loop().create_future()
-
-    async def __aenter__(self) -> "Turn":
-        if self._previous is not None and not self._previous.done():
-            try:
-                await asyncio.shield(self._previous)
-            except asyncio.CancelledError:
-                self._release_after_previous()
-                raise
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        self._release()
-
-    def abandon(self) -> None:
-        """Gives the place up without running (idempotent; safe after `async with`).
-
-        The chat's next update still waits for the previous one to finish.
-        """
-        self._release_after_previous()
-
-    def _release_after_previous(self) -> None:
-        if self._previous is not None and not self._previous.done():
-            self._previous.add_done_callback(lambda _: self._release())
-        else:
-            self._release()
-
-    def _release(self) -> None:
-        if not self.done.done():
-            self.done.set_result(None)
-        self._turns._finished(self._chat_id, self.done)
-
-
-class ChatTurns:
-    """FIFO order per chat; concurrency across chats.
-
-    `enter` is synchronous, so the place in the queue is taken the moment the update's
-    handler starts (handlers start in arrival order), even if the handler awaits other
-    things (answering a callback query…) before its turn:
-
-        turn = turns.enter(chat_id)     # no await before this line
-        ...
-        async with turn:
-            ...                          # runs after the chat's earlier updates
-    """
-
-    def __init__(self) -> None:
-        self._tails: Dict[int, asyncio.Future] = {}
-
-    def enter(self, chat_id: int) -> Turn:
-        turn = Turn(self, chat_id, self._tails.get(chat_id))
-        self._tails[chat_id] = turn.done
-        return turn
-
-    def _finished(self, chat_id: int, done: asyncio.Future) -> None:
-        if self._tails.get(chat_id) is done:
-            del self._tails[chat_id]
-
-    def __len__(self) -> int:  # chats with an update in progress
-        return len(self._tails)
 
 
 class ButtonStore:

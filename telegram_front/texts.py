@@ -17,7 +17,7 @@ UNSUPPORTED_KINDS = (
 REQUIRED = (
     "welcome", "help", "emergency", "apology", "edited", "group_refusal",
     "too_long_note", "forget_done", "forget_failed", "button_expired",
-    "buttons_prompt", "image_fallback",
+    "buttons_prompt", "image_fallback", "one_at_a_time",
 )
 
 
@@ -35,6 +35,7 @@ class Texts:
     button_expired: str
     buttons_prompt: str
     image_fallback: str
+    one_at_a_time: str
     unsupported: Dict[str, str]
     commands: Dict[str, str]
 

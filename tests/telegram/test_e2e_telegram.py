@@ -10,6 +10,7 @@ Two cases need something between the front and Rasa, given by a small HTTP proxy
   details a little longer), so the proxy repeats the real answer's text elements until
   the turn is over 8,000 characters; the front must split it at paragraph boundaries.
 """
+import asyncio
 import json
 import random
 import re
@@ -19,6 +20,7 @@ from aiohttp import ClientSession, ClientTimeout, web
 
 from telegram_front.texts import load_texts
 
+from fake_bot_api import parse_html
 from tg_harness import async_test, running_front
 
 TEXTS = load_texts()
@@ -51,6 +53,7 @@ class RasaProxy:
         self.target = target.rstrip("/")
         self.transform = transform
         self.last_elements = None
+        self.delay = 0.0  # seconds added before Rasa's answer (a slow Rasa)
         self._runner = None
         self.url = None
 
@@ -74,6 +77,8 @@ class RasaProxy:
         async with ClientSession(timeout=ClientTimeout(total=RASA_TIMEOUT)) as session:
             async with session.post(f"{self.target}/webhooks/rest/webhook", json=body) as reply:
                 elements = await reply.json()
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.transform:
             elements = self.transform(elements)
         self.last_elements = elements
@@ -189,6 +194,30 @@ async def test_rasa_stopped_gives_the_apology_with_emergency_numbers(rasa_stack,
         apology = await run.api.wait_for("sendMessage", chat_id=chat, count=before + 1, timeout=WAIT)
         assert apology.text == TEXTS.apology_with_emergency
         assert "17" in apology.shown and "112" in apology.shown and "114" in apology.shown
+
+
+@async_test
+async def test_a_danger_message_gets_the_numbers_first_whether_rasa_is_quick_or_too_slow(rasa_stack, tmp_path):
+    proxy = await RasaProxy(rasa_stack.rasa_url).start()
+    quick, slow = new_chat(), new_chat()
+    danger = "au secours on me frappe"
+    try:
+        async with running_front(tmp_path, rasa_url=proxy.url, rasa_timeout=3.0) as run:
+            update = await run.api.push_text(quick, danger)
+            first = await run.api.wait_for("sendMessage", chat_id=quick, timeout=WAIT)
+            assert first.shown == parse_html(TEXTS.emergency)
+            assert first.at - run.api.update_arrivals[update["update_id"]] < 1.0
+            rasa_answer = await run.api.wait_for("sendMessage", chat_id=quick, count=2, timeout=WAIT)
+            assert rasa_answer.shown.startswith("En danger immédiat")  # Rasa's own answer follows
+            proxy.delay = 10.0  # longer than RASA_TIMEOUT_SECONDS
+            update = await run.api.push_text(slow, danger)
+            first = await run.api.wait_for("sendMessage", chat_id=slow, timeout=WAIT)
+            assert first.shown == parse_html(TEXTS.emergency)
+            assert first.at - run.api.update_arrivals[update["update_id"]] < 1.0  # not after 3 s
+            apology = await run.api.wait_for("sendMessage", chat_id=slow, count=2, timeout=WAIT)
+            assert apology.text == TEXTS.apology and apology.at - first.at > 2.0
+    finally:
+        await proxy.stop()
 
 
 @async_test

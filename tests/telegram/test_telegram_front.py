@@ -320,7 +320,7 @@ async def test_images_are_sent_and_unreachable_ones_become_links(tmp_path):
 async def test_rasa_down_gets_an_apology_with_emergency_numbers(tmp_path):
     async with running_front(tmp_path) as run:
         await run.rasa.stop()
-        await run.api.push_text(CHAT, "au secours")
+        await run.api.push_text(CHAT, "une question")
         reply = await run.api.wait_for("sendMessage", chat_id=CHAT)
         assert reply.shown == visible(TEXTS.apology_with_emergency)
         assert "17" in reply.text and "112" in reply.text and "114" in reply.text
@@ -390,7 +390,8 @@ async def test_many_users_concurrently_each_in_order(tmp_path):
         concurrency["now"] -= 1
         return [{"recipient_id": sender, "text": f"réponse à {message}"}]
 
-    async with running_front(tmp_path, rasa_timeout=10.0) as run:
+    # a backlog of per_user messages per chat is allowed here (the cap: test_telegram_priority.py)
+    async with running_front(tmp_path, rasa_timeout=10.0, max_pending_per_chat=per_user) as run:
         run.rasa.responder = echo
         started = time.perf_counter()
         for n in range(per_user):
