@@ -380,7 +380,7 @@ def test_backup_restores_and_retention_runs_on_postgresql(prod, admin_url, tmp_p
     assert done.returncode == 0, done.stderr
     password = sa.engine.make_url(prod.tracker_url).password
     argv = (tmp_path / "argv").read_text()
-    assert "--dbname=postgresql://" in argv and password not in argv
+    assert "--dbname=postgresql://" in argv and f":{password}@" not in argv
     [dump] = (tmp_path / "backups").glob("assistant-*.dump")
     assert oct(dump.stat().st_mode & 0o777) == "0o600"
 
