@@ -30,6 +30,7 @@ help:
 	@echo "make validate  check the training data, the domain, the knowledge content and their consistency"
 	@echo "make inbox     export the messages to review into var/inbox.yml; make accept-inbox merges them"
 	@echo "make deploy-model  load the current model into the running assistant (docs/maintainers.md)"
+	@echo "make run-prod  the production profile on this machine, run by supervisord (docs/deploy.md); make test-prod tests it"
 	@echo "make clean     remove databases, models and reports (keeps .venv)"
 
 install: $(STAMP)

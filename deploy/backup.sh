@@ -4,6 +4,8 @@
 #
 #   TRACKER_DB_URL=postgresql://... deploy/backup.sh      (assistant-backup.service)
 #
+# The password goes to pg_dump in its environment (PGPASSWORD), never on its command
+# line (which `ps` shows to every local user); a password-less URL with PGPASSFILE works too.
 # The dumps hold conversations: keep them on encrypted storage, readable by the
 # assistant's account only (this script writes them with mode 600), and no longer than
 # needed. A conversation deleted by the retention job or erased by its author survives
@@ -14,8 +16,19 @@ set -euo pipefail
 : "${TRACKER_DB_URL:?set TRACKER_DB_URL (postgresql://user:password@host:port/database)}"
 backup_dir="${BACKUP_DIR:-/var/backups/assistant}"
 keep_days="${BACKUP_KEEP_DAYS:-7}"
-# pg_dump wants a libpq URL: drop SQLAlchemy's driver name (postgresql+psycopg2://).
-url="$(printf '%s' "$TRACKER_DB_URL" | sed -E 's#^postgres(ql)?\+[a-z0-9_]+://#postgresql://#')"
+# pg_dump wants a libpq URL without the password: drop SQLAlchemy's driver name
+# (postgresql+psycopg2://) and move the (URL-decoded) password to PGPASSWORD.
+split_url='
+import os, sys
+from urllib.parse import unquote, urlsplit
+url = urlsplit(os.environ["TRACKER_DB_URL"])
+scheme = "postgresql" if url.scheme.startswith("postgres") else url.scheme
+netloc = url.netloc.rsplit("@", 1)
+user = (netloc[0].split(":", 1)[0] + "@") if len(netloc) == 2 else ""
+print(url._replace(scheme=scheme, netloc=user + netloc[-1]).geturl())
+print(unquote(url.password or ""))'
+{ read -r url; read -r password || true; } < <("${PYTHON:-python3}" -c "$split_url")
+[ -z "$password" ] || export PGPASSWORD="$password"
 
 umask 077
 mkdir -p "$backup_dir"

@@ -353,5 +353,7 @@ def test_the_production_server_passes_a_dash_token_as_a_value():
 
     from deploy.rasa_server import rasa_arguments
     token = "-dash-first_" + "x" * 20
-    args = create_argument_parser().parse_args(rasa_arguments(["--port", "5005"], {"RASA_API_TOKEN": token}))
+    # Only a maintenance session opens Rasa's API on a production replica (deploy/rasa_server.py).
+    arguments = rasa_arguments(["--maintenance-api", "--port", "5005"], {"RASA_API_TOKEN": token})
+    args = create_argument_parser().parse_args(arguments)
     assert args.auth_token == token and args.port == 5005
