@@ -44,7 +44,7 @@ $(STAMP): requirements.lock pyproject.toml tools/find-python310
 	@touch $@
 
 knowledge: $(KB_DB)
-$(KB_DB): $(STAMP) $(CONTENT) $(wildcard knowledge/*.py)
+$(KB_DB): $(STAMP) $(CONTENT) $(wildcard knowledge/translations/*/*.yml) $(wildcard knowledge/*.py) knowledge/style_rules.yml
 	$(PY) -m knowledge check
 	$(PY) -m knowledge load
 

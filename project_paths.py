@@ -21,8 +21,10 @@ NLU_CODE_DIR = REPO_ROOT / "nlu"
 # Evaluation sets: never under data/, so that Rasa never trains on them.
 HELDOUT_DIR = REPO_ROOT / "heldout"
 
-# Knowledge content, one reviewed file per topic.
+# Knowledge content, one reviewed file per topic (French, the reference), and its
+# translations, one folder per language.
 CONTENT_DIR = REPO_ROOT / "knowledge" / "content"
+TRANSLATIONS_DIR = REPO_ROOT / "knowledge" / "translations"
 
 # Generated, never committed.
 VAR_DIR = REPO_ROOT / "var"

@@ -1,5 +1,5 @@
 """Answers a topic from the knowledge base: short answer first, details on request."""
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -7,6 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import common
 from knowledge.config import topic_of_intent
+from knowledge.content import Topic
 from knowledge.store import KnowledgeUnavailable
 
 
@@ -29,20 +30,32 @@ class ActionAnswerTopic(Action):
             common.send_unavailable(dispatcher, tracker)
             return []
 
-        text = topic.answer.strip()
-        if topic.id == "contacts-aide":
-            text = common.contacts_text(text, tracker)
-        if topic.audience != "conversation":
-            text += "\n\n" + common.source_line(topic)
-        buttons = []
-        if topic.details.strip():
-            buttons.append(common.details_button(topic.id))
-        buttons += common.topic_buttons(related[: common.MAX_RELATED_BUTTONS])
-        if topic.id != "contacts-aide":
-            buttons.append(common.talk_button())
-        dispatcher.utter_message(text=text, buttons=buttons)
-        dispatcher.utter_message(json_message=common.payload(tracker, topic.id, topic))
+        send_answer(dispatcher, tracker, topic, related)
         return common.slot_changes(tracker, topic=topic.id, misunderstood=False)
+
+
+def send_answer(dispatcher: CollectingDispatcher, tracker: Tracker, topic: Topic,
+                related: List[Topic], lang: Optional[Text] = None) -> None:
+    """The short answer in the conversation's language, its source line, and buttons."""
+    lang = lang or common.language(tracker)
+    localized = common.localized(topic, lang)
+    text = localized.answer.strip()
+    if topic.id == "contacts-aide":
+        text = common.contacts_text(text, tracker)
+    if topic.audience != "conversation":
+        text += "\n\n" + common.source_line(topic, lang)
+    buttons = []
+    if topic.details.strip():
+        buttons.append(common.details_button(topic.id, lang))
+    buttons += common.topic_buttons(related[: common.MAX_RELATED_BUTTONS], lang)
+    if topic.id != "contacts-aide":
+        buttons.append(common.talk_button(lang))
+    note = common.unreviewed_note(localized)
+    if note:
+        text += "\n\n" + note
+        buttons.append(common.french_button(lang))
+    dispatcher.utter_message(text=text, buttons=buttons)
+    dispatcher.utter_message(json_message=common.payload(tracker, topic.id, topic, localized))
 
 
 class ActionTopicDetails(Action):
@@ -64,22 +77,30 @@ class ActionTopicDetails(Action):
             common.send_unavailable(dispatcher, tracker)
             return []
 
-        text = (topic.details.strip() or topic.answer.strip()) + "\n\n" + common.sources_block(topic)
-        buttons = common.topic_buttons(related[: common.MAX_RELATED_BUTTONS])
+        lang = common.language(tracker)
+        localized = common.localized(topic, lang)
+        text = (localized.details.strip() or localized.answer.strip()) + "\n\n" \
+            + common.sources_block(topic, lang)
+        buttons = common.topic_buttons(related[: common.MAX_RELATED_BUTTONS], lang)
         if topic.id != "contacts-aide":
-            buttons.append(common.talk_button())
+            buttons.append(common.talk_button(lang))
+        note = common.unreviewed_note(localized)
+        if note:
+            text += "\n\n" + note
+            buttons.append(common.french_button(lang))
         dispatcher.utter_message(text=text, buttons=buttons)
-        dispatcher.utter_message(json_message=common.payload(tracker, topic.id, topic))
+        dispatcher.utter_message(json_message=common.payload(tracker, topic.id, topic, localized))
         return common.slot_changes(tracker, topic=topic.id, misunderstood=False)
 
     @staticmethod
     async def _ask_which_topic(
         dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> List[Dict[Text, Any]]:
-        topics = await common.knowledge_base().get_many(common.words()["menu_sujets"])
+        lang = common.language(tracker)
+        topics = await common.knowledge_base().get_many(common.words(lang)["menu_sujets"])
         dispatcher.utter_message(
-            text=common.words()["details_sans_sujet"],
-            buttons=common.topic_buttons(topics),
+            text=common.words(lang)["details_sans_sujet"],
+            buttons=common.topic_buttons(topics, lang),
         )
         dispatcher.utter_message(json_message=common.payload(tracker, "incompris", None))
         return [SlotSet("topic", None)]

@@ -26,9 +26,11 @@ class ActionClarify(Action):
         except KnowledgeUnavailable:
             common.send_unavailable(dispatcher, tracker)
             return []
-        buttons = common.topic_buttons(closest) + [common.talk_button()]
-        dispatcher.utter_message(text=incompris.answer.strip(), buttons=buttons)
-        dispatcher.utter_message(json_message=common.payload(tracker, "incompris", incompris))
+        lang = common.language(tracker)
+        text = common.localized(incompris, lang)
+        buttons = common.topic_buttons(closest, lang) + [common.talk_button(lang)]
+        dispatcher.utter_message(text=text.answer.strip(), buttons=buttons)
+        dispatcher.utter_message(json_message=common.payload(tracker, "incompris", incompris, text))
         return common.slot_changes(tracker, misunderstood=True)
 
 
@@ -46,10 +48,14 @@ class ActionOfferContacts(Action):
         except KnowledgeUnavailable:
             common.send_unavailable(dispatcher, tracker)
             return []
+        lang = common.language(tracker)
+        localized = common.localized(contacts, lang)
         text = common.contacts_text("\n\n".join(
-            [common.words()["deux_incompris"], contacts.answer.strip(), common.source_line(contacts)]
+            [common.words(lang)["deux_incompris"], localized.answer.strip(),
+             common.source_line(contacts, lang)]
         ), tracker)
-        buttons = [common.details_button(contacts.id), {"title": common.words()["bouton_menu"], "payload": "/menu"}]
+        buttons = [common.details_button(contacts.id, lang),
+                   {"title": common.words(lang)["bouton_menu"], "payload": "/menu"}]
         dispatcher.utter_message(text=text, buttons=buttons)
-        dispatcher.utter_message(json_message=common.payload(tracker, "contacts-aide", contacts))
+        dispatcher.utter_message(json_message=common.payload(tracker, "contacts-aide", contacts, localized))
         return common.slot_changes(tracker, topic=contacts.id, misunderstood=False)

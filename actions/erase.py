@@ -40,8 +40,8 @@ class ActionEraseConversation(Action):
         except KnowledgeUnavailable:
             privacy = None
         if await asyncio.to_thread(conversation_store_reachable):
-            dispatcher.utter_message(text=common.words()["conversation_effacee"])
+            dispatcher.utter_message(text=common.words(common.language(tracker))["conversation_effacee"])
         else:
-            dispatcher.utter_message(text=common.words()["effacement_impossible"])
+            dispatcher.utter_message(text=common.words(common.language(tracker))["effacement_impossible"])
         dispatcher.utter_message(json_message=common.payload(tracker, "confidentialite", privacy))
         return []

@@ -16,14 +16,15 @@ class ActionMenu(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         kb = common.knowledge_base()
+        lang = common.language(tracker)
         try:
-            topics = await kb.get_many(common.words()["menu_sujets"])
+            topics = await kb.get_many(common.words(lang)["menu_sujets"])
         except KnowledgeUnavailable:
             common.send_unavailable(dispatcher, tracker)
             return []
         dispatcher.utter_message(
-            text=common.words()["menu_intro"],
-            buttons=common.topic_buttons(topics),
+            text=common.words(lang)["menu_intro"],
+            buttons=common.topic_buttons(topics, lang),
         )
         dispatcher.utter_message(json_message=common.payload(tracker, "salutation", None))
         return common.slot_changes(tracker, misunderstood=False)

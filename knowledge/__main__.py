@@ -11,11 +11,13 @@ from knowledge import config
 
 
 def _check(args: argparse.Namespace) -> int:
-    from knowledge.check import check
+    from knowledge.check import check, translation_gaps
 
     topics, problems = check(args.content, args.nlu, args.domain, args.required)
     for problem in problems:
         print(problem, file=sys.stderr)
+    for gap in translation_gaps(args.content):
+        print(f"warning: {gap}", file=sys.stderr)
     if problems:
         print(f"FAILED: {len(problems)} problem(s)", file=sys.stderr)
         return 1

@@ -12,9 +12,10 @@ from pathlib import Path
 import yaml
 
 from knowledge.config import REQUIRED_TOPICS_FILE, topic_of_intent
-from knowledge.content import Problem, Topic, display_path, read_entries
+from knowledge.content import Problem, Topic, display_path, read_content, read_entries
 from knowledge.style import RULES_FILE, load_rules, style_problems
-from project_paths import CONTENT_DIR, DOMAIN_FILE, NLU_DATA_DIR
+from knowledge.translations import missing_translations, read_translations, translation_problems
+from project_paths import CONTENT_DIR, DOMAIN_FILE, NLU_DATA_DIR, TRANSLATIONS_DIR
 
 
 def required_topics(path: Path = REQUIRED_TOPICS_FILE) -> list[str]:
@@ -58,13 +59,25 @@ def domain_intents(domain_file: Path, problems: list[Problem]) -> list[str]:
     return names
 
 
+def translation_gaps(content_dir: Path = CONTENT_DIR,
+                     translations_dir: Path = TRANSLATIONS_DIR) -> list[Problem]:
+    """Topics a language does not have yet (answered in French there meanwhile)."""
+    topics, _ = read_content(content_dir)
+    translations, _ = read_translations(translations_dir)
+    return missing_translations(topics, translations, translations_dir)
+
+
 def check(content_dir: Path = CONTENT_DIR, nlu_dir: Path = NLU_DATA_DIR,
           domain_file: Path = DOMAIN_FILE, required_file: Path = REQUIRED_TOPICS_FILE,
-          rules_file: Path = RULES_FILE) -> tuple[list[Topic], list[Problem]]:
-    """All problems of the content, each naming its file and field."""
+          rules_file: Path = RULES_FILE,
+          translations_dir: Path = TRANSLATIONS_DIR) -> tuple[list[Topic], list[Problem]]:
+    """All problems of the content and its translations, each naming its file and field."""
     content_dir = Path(content_dir)
     entries, problems = read_entries(content_dir)
     topics = [entry.topic for entry in entries]
+    translations, translation_file_problems = read_translations(translations_dir)
+    problems.extend(translation_file_problems)
+    problems.extend(translation_problems(topics, translations, translations_dir))
     rules = load_rules(rules_file)
     for entry in entries:
         problems.extend(style_problems(entry, rules))

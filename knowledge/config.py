@@ -11,7 +11,7 @@ DEFAULT_DB_FILE = VAR_DIR / "knowledge.db"
 # The intent contract: every intent of data/nlu/ is named by its topic id
 # (data/nlu/titre-sejour.yml, intent titre-sejour, knowledge/content/titre-sejour.yml),
 # except these, which steer the conversation and have no topic of their own.
-CONTROL_INTENTS = frozenset({"en_savoir_plus", "menu", "effacer_conversation"})
+CONTROL_INTENTS = frozenset({"en_savoir_plus", "menu", "effacer_conversation", "choisir_langue"})
 # What Rasa's FallbackClassifier predicts when no intent is sure enough.
 FALLBACK_INTENT = "nlu_fallback"
 

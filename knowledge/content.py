@@ -52,6 +52,11 @@ class Topic:
     sources: tuple[Source, ...]
     related: tuple[str, ...]
     keywords: tuple[str, ...]
+    translations: tuple = ()  # knowledge.translations.Translation, by language
+
+    def in_language(self, language: str):
+        """The translation into this language, or None (French is the reference)."""
+        return next((t for t in self.translations if t.language == language), None)
 
 
 @dataclass(frozen=True)

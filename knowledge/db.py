@@ -5,7 +5,7 @@ other parts (such as Rasa's tracker store) without clashing.
 """
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, Integer, String, Text, create_engine, inspect, text
+from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Integer, String, Text, create_engine, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import registry
 
@@ -58,6 +58,18 @@ class SearchTermRow(Base):
     weight = Column(Integer, nullable=False)  # integers: sums are exact on every database
 
 
+class TranslationRow(Base):
+    __tablename__ = "kb_translations"
+
+    topic_id = Column(ID, ForeignKey("kb_topics.id", ondelete="CASCADE"), primary_key=True)
+    language = Column(String(16), primary_key=True)
+    source_version = Column(Integer, nullable=False)
+    reviewed = Column(Boolean, nullable=False)
+    title = Column(Text, nullable=False)
+    answer = Column(Text, nullable=False)
+    details = Column(Text, nullable=False)
+
+
 class StampRow(Base):
     """One row: a fingerprint of the loaded content, written by the same transaction as
     the content. Readers may keep the topics in memory while it stays the same."""
@@ -68,7 +80,7 @@ class StampRow(Base):
 
 
 TABLES = [TopicRow.__table__, SourceRow.__table__, RelatedRow.__table__, SearchTermRow.__table__,
-          StampRow.__table__]
+          TranslationRow.__table__, StampRow.__table__]
 
 
 def make_engine(url: str) -> Engine:

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 import project_paths
 from knowledge import config
 from knowledge.content import ContentError, Topic, load_content, validate_topics
-from knowledge.db import (RelatedRow, SearchTermRow, SourceRow, StampRow, TopicRow, create_schema,
-                          make_engine)
+from knowledge.db import (RelatedRow, SearchTermRow, SourceRow, StampRow, TopicRow, TranslationRow,
+                          create_schema, make_engine)
 from knowledge.search import index_rows
+from knowledge.translations import read_translations, with_translations
 
 
 def _rows(topics: tuple[Topic, ...]) -> dict:
@@ -39,6 +40,11 @@ def _rows(topics: tuple[Topic, ...]) -> dict:
             for t in topics for i, other in enumerate(t.related)
         ],
         SearchTermRow: index_rows(topics),
+        TranslationRow: [
+            {"topic_id": t.id, "language": tr.language, "source_version": tr.source_version,
+             "reviewed": tr.reviewed, "title": tr.title, "answer": tr.answer, "details": tr.details}
+            for t in topics for tr in t.translations
+        ],
         StampRow: [{"id": 1, "content_hash": hashlib.sha256(repr(topics).encode()).hexdigest()}],
     }
 
@@ -55,9 +61,9 @@ def build_database(url: str, topics: Iterable[Topic]) -> int:
         create_schema(engine)
         with Session(engine, future=True) as session, session.begin():
             # Children first on delete, parents first on insert (foreign keys).
-            for model in (StampRow, SearchTermRow, RelatedRow, SourceRow, TopicRow):
+            for model in (StampRow, TranslationRow, SearchTermRow, RelatedRow, SourceRow, TopicRow):
                 session.execute(delete(model))
-            for model in (TopicRow, SourceRow, RelatedRow, SearchTermRow, StampRow):
+            for model in (TopicRow, SourceRow, RelatedRow, SearchTermRow, TranslationRow, StampRow):
                 if rows[model]:
                     session.execute(insert(model), rows[model])
     finally:
@@ -65,7 +71,13 @@ def build_database(url: str, topics: Iterable[Topic]) -> int:
     return len(topics)
 
 
-def load_database(url: str | None = None, content_dir: Path = project_paths.CONTENT_DIR) -> int:
-    """Parse the content files (ContentError names file and line) and build the database."""
+def load_database(url: str | None = None, content_dir: Path = project_paths.CONTENT_DIR,
+                  translations_dir: Path = project_paths.TRANSLATIONS_DIR) -> int:
+    """Parse the content and translation files (ContentError names file and line) and
+    build the database. A missing translation is not an error here (the French text is
+    then given): `python -m knowledge check` lists them."""
     topics = load_content(content_dir)
-    return build_database(url or config.db_url(), topics)
+    translations, problems = read_translations(translations_dir)
+    if problems:
+        raise ContentError(problems)
+    return build_database(url or config.db_url(), with_translations(topics, translations))

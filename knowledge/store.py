@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from knowledge import config
 from knowledge.content import Source, Topic
-from knowledge.db import RelatedRow, SourceRow, StampRow, TopicRow, make_engine
+from knowledge.db import RelatedRow, SourceRow, StampRow, TopicRow, TranslationRow, make_engine
 from knowledge.search import search_scores
+from knowledge.translations import Translation
 
 T = TypeVar("T")
 
@@ -27,10 +28,12 @@ class KnowledgeUnavailable(Exception):
 
 
 def fetch_topics(session: Session, ids: Iterable[str] | None = None) -> dict[str, Topic]:
-    """Topics by id with their sources and related ids, in three queries."""
+    """Topics by id with their sources, related ids and translations, in four queries."""
     topic_query = select(TopicRow)
     source_query = select(SourceRow).order_by(SourceRow.topic_id, SourceRow.position)
     related_query = select(RelatedRow).order_by(RelatedRow.topic_id, RelatedRow.position)
+    translation_query = select(TranslationRow).order_by(TranslationRow.topic_id,
+                                                        TranslationRow.language)
     if ids is not None:
         ids = list(ids)
         if not ids:
@@ -38,6 +41,7 @@ def fetch_topics(session: Session, ids: Iterable[str] | None = None) -> dict[str
         topic_query = topic_query.where(TopicRow.id.in_(ids))
         source_query = source_query.where(SourceRow.topic_id.in_(ids))
         related_query = related_query.where(RelatedRow.topic_id.in_(ids))
+        translation_query = translation_query.where(TranslationRow.topic_id.in_(ids))
     sources: dict[str, list[Source]] = {}
     for row in session.execute(source_query).scalars():
         sources.setdefault(row.topic_id, []).append(
@@ -45,10 +49,16 @@ def fetch_topics(session: Session, ids: Iterable[str] | None = None) -> dict[str
     related: dict[str, list[str]] = {}
     for row in session.execute(related_query).scalars():
         related.setdefault(row.topic_id, []).append(row.related_id)
+    translations: dict[str, list[Translation]] = {}
+    for row in session.execute(translation_query).scalars():
+        translations.setdefault(row.topic_id, []).append(Translation(
+            row.topic_id, row.language, row.source_version, row.reviewed, row.title,
+            row.answer, row.details))
     return {
         row.id: Topic(row.id, row.title, row.audience, row.version, row.updated_on, row.answer,
                       row.details, tuple(sources.get(row.id, ())),
-                      tuple(related.get(row.id, ())), tuple(row.keywords or ()))
+                      tuple(related.get(row.id, ())), tuple(row.keywords or ()),
+                      tuple(translations.get(row.id, ())))
         for row in session.execute(topic_query.order_by(TopicRow.id)).scalars()
     }
 

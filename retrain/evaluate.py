@@ -57,6 +57,9 @@ EMERGENCY_INTENT = "urgence"
 GATE_ACCURACY = 0.95
 GATE_OOS_REJECTION = 0.90
 GATE_EMERGENCY_RECALL = 1.0
+GATE_SITUATIONS_ACCURACY = 0.90  # heldout/situations/
+GATE_LANGUAGE_ACCURACY = 0.90  # heldout/<language>/, each language
+GATE_LANGUAGE_ID = 0.97  # share of a language's held-out messages found in that language
 GATE_DANGER_RECALL = 1.0  # overall and in every language
 GATE_DANGER_FALSE_ALARMS_HARD = 0.10
 GATE_DANGER_FALSE_ALARMS_ORDINARY = 0.02
@@ -81,6 +84,8 @@ class Prediction:
     # The classifier's own two best intents (before FallbackClassifier and the net),
     # used to replay other fallback thresholds (see ``replay_fallback``).
     raw_ranking: Tuple[Tuple[str, float], ...] = ()
+    # The language nlu/language.py found (its best guess, sure or not).
+    language: Optional[str] = None
 
 
 def load_heldout(heldout_dir: Path = DEFAULT_HELDOUT) -> List[Example]:
@@ -144,6 +149,7 @@ def predict(model_path: Path, examples: Sequence[Example]) -> Tuple[List[Predict
                     confidence=float(intent.get("confidence") or 0.0),
                     safety_net=danger.get("reason") if danger.get("detected") else None,
                     raw_ranking=tuple(ranking[:2]),
+                    language=(parsed.get("language") or {}).get("code"),
                 )
             )
         elapsed = time.perf_counter() - start
@@ -556,6 +562,74 @@ def danger_markdown(danger: Dict[str, Any]) -> List[str]:
     return lines
 
 
+# --- the other held-out sets: heldout/<set>/ ------------------------------------------
+
+REFERENCE_LANGUAGE = "fr"
+
+
+def held_out_sets(heldout_dir: Path = DEFAULT_HELDOUT) -> Dict[str, List[Example]]:
+    """The held-out sets of the subfolders: ``situations`` (French, victims telling
+    their situation) and one per language (the folder is named by its language code)."""
+    return {folder.name: load_heldout(folder)
+            for folder in sorted(Path(heldout_dir).iterdir())
+            if folder.is_dir() and list(folder.glob("*.yml"))}
+
+
+def set_language(name: str, training_dir: Path = DEFAULT_TRAINING_DATA) -> str:
+    return name if (Path(training_dir) / name).is_dir() else REFERENCE_LANGUAGE
+
+
+def set_metrics(predictions: Sequence[Prediction], language: str) -> Dict[str, Any]:
+    """Topic figures of one set, and how often its messages were found in its language
+    (out-of-scope messages left out: some are in another language on purpose)."""
+    metrics = compute_metrics(predictions)
+    in_scope = [p for p in predictions if p.example.intent != OUT_OF_SCOPE_INTENT]
+    metrics["language"] = language
+    metrics["language_id"] = _ratio(sum(p.language == language for p in in_scope), len(in_scope))
+    metrics["fallback_rate"] = _ratio(sum(p.intent == FALLBACK_INTENT for p in in_scope), len(in_scope))
+    metrics["examples"] = len(predictions)
+    return metrics
+
+
+def set_gates(name: str, metrics: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+    def gate(value: Optional[float], threshold: float) -> Dict[str, Any]:
+        return {"value": value, "threshold": threshold,
+                "passed": value is not None and value >= threshold - 1e-9}
+
+    if metrics["language"] == REFERENCE_LANGUAGE:
+        return {"topic_accuracy": gate(metrics["topic_accuracy"], GATE_SITUATIONS_ACCURACY),
+                "out_of_scope_rejection": gate(metrics["out_of_scope_rejection"], GATE_OOS_REJECTION)}
+    return {"topic_accuracy": gate(metrics["topic_accuracy"], GATE_LANGUAGE_ACCURACY),
+            "language_id": gate(metrics["language_id"], GATE_LANGUAGE_ID)}
+
+
+def evaluate_sets(predictions_by_set: Dict[str, List[Prediction]],
+                  training_dir: Path = DEFAULT_TRAINING_DATA) -> Dict[str, Any]:
+    out = {}
+    for name, predictions in predictions_by_set.items():
+        metrics = set_metrics(predictions, set_language(name, training_dir))
+        out[name] = {"metrics": metrics, "gates": set_gates(name, metrics)}
+    return out
+
+
+def sets_markdown(sets: Dict[str, Any]) -> List[str]:
+    lines = ["", "## Other held-out sets (heldout/<set>/)", "",
+             "| set | language | examples | topic accuracy | out-of-scope rejection | "
+             "language identified | fallback rate | gates |", "|---|---|---|---|---|---|---|---|"]
+    for name, result in sets.items():
+        m, g = result["metrics"], result["gates"]
+        verdict = "PASS" if all(x["passed"] for x in g.values()) else "**FAIL**"
+        lines.append(f"| {name} | {m['language']} | {m['examples']} | {_pct(m['topic_accuracy'])} | "
+                     f"{_pct(m['out_of_scope_rejection'])} | {_pct(m['language_id'])} | "
+                     f"{_pct(m['fallback_rate'])} | {verdict} |")
+    for name, result in sets.items():
+        confusions = result["metrics"].get("top_confusions") or []
+        if confusions:
+            lines += ["", f"Top confusions, {name}: " + "; ".join(
+                f"{c['gold']} -> {c['predicted']} ({c['count']})" for c in confusions[:8])]
+    return lines
+
+
 def evaluate(
     model_path: Path,
     heldout_dir: Path = DEFAULT_HELDOUT,
@@ -569,11 +643,18 @@ def evaluate(
     (retrain/perturb.py), to measure robustness to typing habits.
     """
     examples = load_heldout(heldout_dir)
+    sets = {} if perturbed else held_out_sets(heldout_dir)
     if perturbed:
         from retrain.perturb import perturb
 
         examples = [Example(perturb(e.text), e.intent, e.source) for e in examples]
-    predictions, parse_ms = predict(model_path, examples)
+    every = examples + [e for name in sets for e in sets[name]]
+    all_predictions, parse_ms = predict(model_path, every)
+    predictions = all_predictions[: len(examples)]
+    by_set, start = {}, len(examples)
+    for name, set_examples in sets.items():
+        by_set[name] = all_predictions[start: start + len(set_examples)]
+        start += len(set_examples)
     metrics = compute_metrics(predictions)
     metrics["training_overlap"] = training_overlap(predictions, training_dir)
     return {
@@ -596,6 +677,7 @@ def evaluate(
         "gates": gates(metrics),
         "mean_parse_ms": round(parse_ms, 2),
         "danger": None if perturbed else evaluate_danger(model_path, heldout_dir),
+        "sets": evaluate_sets(by_set, training_dir),
     }
 
 
@@ -682,6 +764,8 @@ def to_markdown(report: Dict[str, Any], max_examples_per_confusion: int = 8) -> 
                 f"| {_pct(row['out_of_scope_rejection'])} | {_pct(row['emergency_recall'])} "
                 f"| {row['macro_f1']:.3f} |"
             )
+    if report.get("sets"):
+        lines += sets_markdown(report["sets"])
     if report.get("danger"):
         lines += danger_markdown(report["danger"])
     lines += ["", "## Misclassified examples by confusion", ""]

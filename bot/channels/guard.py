@@ -20,7 +20,8 @@ from project_paths import DOMAIN_FILE, NLU_DATA_DIR, REPO_ROOT
 
 MAX_MESSAGE_CHARS = 2000
 # Entities a button may carry, and the values they may take.
-BUTTON_ENTITY_VALUES = {"topic": re.compile(r"^[a-z][a-z-]{1,60}$")}
+BUTTON_ENTITY_VALUES = {"topic": re.compile(r"^[a-z][a-z-]{1,60}$"),
+                        "language": re.compile(r"^[a-z]{2,3}$")}
 PAYLOAD = re.compile(r"^/(?P<intent>[A-Za-z_-]+)(?P<entities>\{.*\})?$", re.DOTALL)
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\ufeff]")
 
@@ -114,3 +115,17 @@ def replies_for_silence() -> List[Dict[Text, Any]]:
 
 def sender_is_valid(sender: Optional[Any]) -> bool:
     return isinstance(sender, str) and 0 < len(sender) <= 128 and sender.isprintable()
+
+
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+def clean_metadata(metadata: Any) -> Optional[Dict[Text, Text]]:
+    """What a front may tell Rasa with a message: only the language its user's app is
+    set to (`language_hint`, a prior for nlu/language.py); anything else is dropped."""
+    if not isinstance(metadata, dict):
+        return None
+    hint = metadata.get("language_hint")
+    if isinstance(hint, str) and LANGUAGE_CODE.match(hint):
+        return {"language_hint": hint}
+    return None

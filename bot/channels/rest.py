@@ -6,7 +6,7 @@ a stack trace, typed payloads are neutralised, a failed turn gets an apology wit
 emergency numbers, and the message text is never logged.
 """
 import logging
-from typing import Any, Awaitable, Callable, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -53,7 +53,8 @@ class GuardedRestInput(InputChannel):
                 return _error(400, "Champ « sender » manquant ou invalide.")
             if not isinstance(text, str):
                 return _error(400, "Champ « message » manquant ou invalide.")
-            replies = await self.handle(on_new_message, sender, text)
+            metadata = guard.clean_metadata(body.get("metadata"))
+            replies = await self.handle(on_new_message, sender, text, metadata)
             return response.json(replies)
 
         return webhook
@@ -63,6 +64,7 @@ class GuardedRestInput(InputChannel):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         sender: Text,
         raw_text: Text,
+        metadata: Optional[Dict[Text, Text]] = None,
     ) -> list:
         text = guard.clean_user_text(raw_text)
         if not text:
@@ -71,7 +73,7 @@ class GuardedRestInput(InputChannel):
         watcher = guard.TurnWatchingOutputChannel(collector)
         try:
             await on_new_message(
-                UserMessage(text, watcher, sender, input_channel=self.name())
+                UserMessage(text, watcher, sender, input_channel=self.name(), metadata=metadata)
             )
         except Exception as error:  # the store or Rasa failed: say so, never crash
             logger.error("Turn failed: %s", type(error).__name__)

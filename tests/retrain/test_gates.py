@@ -133,3 +133,60 @@ def test_danger_false_alarms_on_ordinary_questions(danger):
                             f"{gate['threshold']}:\n" + _danger_listing(
                                 [r for r in danger["metrics"]["false_alarms"]
                                  if r["label"] == "ordinary"]))
+
+
+# --- the other held-out sets: situations (French) and one per language ------------------
+
+@pytest.fixture(scope="module")
+def sets():
+    model = _model_path()
+    by_name = ev.held_out_sets(ev.DEFAULT_HELDOUT)
+    names = list(by_name)
+    examples = [e for name in names for e in by_name[name]]
+    preds, _ = ev.predict(model, examples)
+    out, start = {}, 0
+    for name in names:
+        out[name] = preds[start: start + len(by_name[name])]
+        start += len(by_name[name])
+    return out
+
+
+def test_every_language_has_its_held_out_set(sets):
+    languages = {p.name for p in ev.DEFAULT_TRAINING_DATA.iterdir() if p.is_dir()}
+    assert {"en", "ro", "bg", "ar"} <= languages
+    assert languages <= set(sets), f"no held-out set for {sorted(languages - set(sets))}"
+    assert "situations" in sets
+
+
+def _wrong(preds):
+    return [p for p in preds if p.example.intent != ev.OUT_OF_SCOPE_INTENT and p.intent != p.example.intent]
+
+
+@pytest.mark.parametrize("name", ["situations", "en", "ro", "bg", "ar"])
+def test_topic_accuracy_of_each_set(sets, name):
+    language = ev.set_language(name)
+    metrics = ev.set_metrics(sets[name], language)
+    gate = ev.GATE_SITUATIONS_ACCURACY if language == ev.REFERENCE_LANGUAGE else ev.GATE_LANGUAGE_ACCURACY
+    assert metrics["topic_accuracy"] >= gate, (
+        f"{name}: topic accuracy {metrics['topic_accuracy']:.3f} < {gate}:\n" + _listing(_wrong(sets[name])))
+
+
+def test_out_of_scope_rejection_of_the_situations_set(sets):
+    metrics = ev.set_metrics(sets["situations"], ev.REFERENCE_LANGUAGE)
+    assert metrics["out_of_scope_rejection"] >= ev.GATE_OOS_REJECTION
+
+
+@pytest.mark.parametrize("name", ["en", "ro", "bg", "ar"])
+def test_language_identification(sets, name):
+    metrics = ev.set_metrics(sets[name], name)
+    missed = [p for p in sets[name] if p.example.intent != ev.OUT_OF_SCOPE_INTENT and p.language != name]
+    assert metrics["language_id"] >= ev.GATE_LANGUAGE_ID, (
+        f"{name}: language found for {metrics['language_id']:.3f} of the messages:\n"
+        + "\n".join(f"  [{p.language}] {p.example.text}" for p in missed))
+
+
+def test_language_identification_of_french(predictions, sets):
+    french = list(predictions) + list(sets["situations"])
+    in_scope = [p for p in french if p.example.intent != ev.OUT_OF_SCOPE_INTENT]
+    share = sum(p.language == "fr" for p in in_scope) / len(in_scope)
+    assert share >= ev.GATE_LANGUAGE_ID, [p.example.text for p in in_scope if p.language != "fr"][:30]

@@ -1,0 +1,186 @@
+"""Which of the assistant's languages a message is written in: a classifier of its own.
+
+Trained on the NLU examples, labelled by where they live: ``data/nlu/*.yml`` is French
+(the reference language), ``data/nlu/<code>/*.yml`` is the language ``<code>``. Adding a
+language is adding a folder: no code changes. No library covers Darija in Latin letters
+or Bulgarian typed in Latin letters, so the model is trained here (docs/nlu.md has the
+comparison and the accuracy per language).
+
+At inference it writes the parse data ``language: {"code", "confidence", "source"}`` and,
+when it is sure enough, the entity ``language``, which sets the slot ``language`` (the
+conversation's language: domain.yml). When it is not sure (two words, mixed French), the
+front's hint (the Telegram app's language, message metadata ``language_hint``) decides if
+there is one; otherwise no entity is set and the conversation keeps its language.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+
+import numpy as np
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu.danger import TextModel
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_LANGUAGE = "fr"
+LANGUAGE_KEY = "language"
+ENTITY = "language"
+HINT_KEY = "language_hint"
+ORIGINAL_TEXT_KEY = "text_original"  # where nlu.components.TextNormalizer keeps it
+
+MODEL_DEFAULTS: Dict[str, Any] = {
+    "word_ngram_range": [1, 1],
+    "char_ngram_range": [1, 4],
+    "sublinear_tf": True,
+    "C": 10.0,
+    "class_weight": "balanced",
+    "max_iter": 3000,
+    "random_state": 42,
+}
+
+
+def language_examples(nlu_dir: Path) -> List[Tuple[str, str]]:
+    """(text, language) of every NLU example: the folder says the language."""
+    out: List[Tuple[str, str]] = []
+    folders = [(Path(nlu_dir), REFERENCE_LANGUAGE)] + [
+        (sub, sub.name) for sub in sorted(Path(nlu_dir).iterdir()) if sub.is_dir()
+    ]
+    for folder, code in folders:
+        for path in sorted(folder.glob("*.yml")):
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            for item in data.get("nlu") or []:
+                for line in str((item or {}).get("examples") or "").splitlines():
+                    text = line.strip()[2:].strip() if line.strip().startswith("- ") else ""
+                    if text and not text.startswith("/"):
+                        out.append((text, code))
+    return out
+
+
+def supported_languages(nlu_dir: Path) -> List[str]:
+    """French and every language folder of the NLU data."""
+    return [REFERENCE_LANGUAGE] + sorted(p.name for p in Path(nlu_dir).iterdir() if p.is_dir())
+
+
+class LanguageModel:
+    """The fitted classifier and the rule that turns its scores into a decision."""
+
+    def __init__(self, model: TextModel, threshold: float) -> None:
+        self.model, self.threshold = model, float(threshold)
+
+    @property
+    def languages(self) -> List[str]:
+        return list(self.model.classes)
+
+    @classmethod
+    def fit(cls, examples: Sequence[Tuple[str, str]], threshold: float,
+            config: Optional[Dict[str, Any]] = None) -> "LanguageModel":
+        texts, labels = zip(*examples)
+        return cls(TextModel.fit(texts, labels, {**MODEL_DEFAULTS, **(config or {})}), threshold)
+
+    def best(self, texts: Sequence[str]) -> List[Tuple[str, float]]:
+        probs = self.model.proba(texts)
+        return [(self.model.classes[int(row.argmax())], float(row.max())) for row in probs]
+
+    def decide(self, text: str, hint: Optional[str]) -> Dict[str, Any]:
+        """The language of one message: the text when sure, else the front's hint."""
+        code, confidence = self.best([text])[0]
+        sure = confidence >= self.threshold
+        if not sure and hint in self.languages:
+            return {"code": hint, "confidence": round(confidence, 4), "source": "hint"}
+        return {"code": code, "confidence": round(confidence, 4),
+                "source": "text" if sure else "unsure"}
+
+    def save(self, folder: Path) -> None:
+        meta, arrays = self.model.dump("language_")
+        state = {"threshold": self.threshold, "model": meta}
+        (Path(folder) / "language.json").write_text(json.dumps(state, ensure_ascii=False),
+                                                    encoding="utf-8")
+        np.savez_compressed(Path(folder) / "language.npz", **arrays)
+
+    @classmethod
+    def load(cls, folder: Path) -> "LanguageModel":
+        state = json.loads((Path(folder) / "language.json").read_text(encoding="utf-8"))
+        with np.load(Path(folder) / "language.npz", allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+        return cls(TextModel.restore(state["model"], arrays, "language_"), state["threshold"])
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True
+)
+class LanguageDetector(GraphComponent):
+    """Config: ``nlu_dir`` (default data/nlu), ``threshold`` (the confidence from which
+    the text decides over the front's hint and the conversation's language)."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {**MODEL_DEFAULTS, "nlu_dir": None, "threshold": 0.7}
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["sklearn"]
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
+                 resource: Resource, model: Optional[LanguageModel] = None) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage, self._resource = model_storage, resource
+        self.model = model
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
+               resource: Resource, execution_context: ExecutionContext) -> "LanguageDetector":
+        return cls(config, model_storage, resource)
+
+    def _nlu_dir(self) -> Path:
+        from project_paths import NLU_DATA_DIR
+
+        return Path(self.config["nlu_dir"] or NLU_DATA_DIR)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = language_examples(self._nlu_dir())
+        model_config = {k: self.config[k] for k in MODEL_DEFAULTS}
+        self.model = LanguageModel.fit(examples, self.config["threshold"], model_config)
+        with self._model_storage.write_to(self._resource) as model_dir:
+            self.model.save(model_dir)
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "LanguageDetector":
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                model = LanguageModel.load(model_dir)
+        except (ValueError, FileNotFoundError):
+            logger.debug("No trained LanguageDetector found: messages keep no language.")
+            model = None
+        return cls(config, model_storage, resource, model)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self.model is None:
+            return messages
+        for message in messages:
+            text = message.get(ORIGINAL_TEXT_KEY) or message.get(TEXT)
+            if not isinstance(text, str) or not text.strip() or text.lstrip().startswith("/"):
+                continue  # button payloads carry their own language, if any
+            metadata = message.get("metadata") or {}
+            hint = metadata.get(HINT_KEY) if isinstance(metadata, dict) else None
+            decision = self.model.decide(text, hint if isinstance(hint, str) else None)
+            message.set(LANGUAGE_KEY, decision, add_to_output=True)
+            if decision["source"] != "unsure":
+                entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != ENTITY]
+                entities.append({"entity": ENTITY, "value": decision["code"], "start": 0,
+                                 "end": len(text), "confidence_entity": decision["confidence"],
+                                 "extractor": self.__class__.__name__})
+                message.set(ENTITIES, entities, add_to_output=True)
+        return messages
