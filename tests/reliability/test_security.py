@@ -341,7 +341,7 @@ def test_retention_cli_refuses_a_number_of_days_that_would_delete_everything(age
 def test_a_token_starting_with_a_dash_starts_rasa_and_guards_the_api(own_stack, monkeypatch):
     """Generated tokens (token_urlsafe) start with "-" one time in 64: Rasa's command line
     must still take it as the token's value, not as an option."""
-    token = "-dash-first_" + "x" * 20
+    token = "-dash-first_" + "q7Zk2mW9pL4vR8tN1cY6"
     monkeypatch.setenv("RASA_API_TOKEN", token)
     stack = own_stack()
     assert http("GET", f"{stack.rasa_url}/status?token={token}")[0] == 200
@@ -352,6 +352,6 @@ def test_the_production_server_passes_a_dash_token_as_a_value():
     from rasa.__main__ import create_argument_parser
 
     from deploy.rasa_server import rasa_arguments
-    token = "-dash-first_" + "x" * 20
+    token = "-dash-first_" + "q7Zk2mW9pL4vR8tN1cY6"
     args = create_argument_parser().parse_args(rasa_arguments(["--port", "5005"], {"RASA_API_TOKEN": token}))
     assert args.auth_token == token and args.port == 5005
