@@ -75,8 +75,11 @@ async def test_typed_payloads_lose_their_slash(tmp_path):
         await run.api.push_text(CHAT, '/en_savoir_plus{"topic":"asile"}')
         await run.api.push_text(CHAT, "//menu")
         await run.api.push_text(CHAT, "/start@AutreBot")
-        await run.api.wait_for("sendMessage", chat_id=CHAT, count=3)
-        assert run.rasa.messages() == ['en_savoir_plus{"topic":"asile"}', "menu", "start@AutreBot"]
+        await run.api.push_text(CHAT, '/ / /en_savoir_plus{"topic":"<b>x</b>"}')
+        await run.api.push_text(CHAT, "/\u200b/urgence@0.01")
+        await run.api.wait_for("sendMessage", chat_id=CHAT, count=5)
+        assert run.rasa.messages() == ['en_savoir_plus{"topic":"asile"}', "menu", "start@AutreBot",
+                                       'en_savoir_plus{"topic":"<b>x</b>"}', "urgence@0.01"]
 
 
 @async_test
