@@ -542,6 +542,27 @@ async def test_webhook_mode_checks_the_secret_token(tmp_path):
 
 
 @async_test
+async def test_webhook_refuses_compressed_bodies_before_reading_them(tmp_path):
+    """Review S12: a gzip "bomb" is refused, even with the right secret, never inflated."""
+    import gzip
+
+    async with running_front(tmp_path, webhook=True, webhook_secret="the-right_secret") as run:
+        update = {"update_id": 7, "message": {"message_id": 1, "date": 0, "text": "compressé",
+                                             "chat": {"id": CHAT, "type": "private"},
+                                             "from": {"id": CHAT, "is_bot": False, "first_name": "X"}}}
+        bomb = gzip.compress(json.dumps(update).encode() + b" " * 20_000_000)
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "the-right_secret",
+                   "Content-Type": "application/json"}
+        async with aiohttp.ClientSession(auto_decompress=False) as session:
+            for encoding in ("gzip", "deflate", "br", "GZIP"):
+                async with session.post(run.config.webhook_url, data=bomb,
+                                        headers={**headers, "Content-Encoding": encoding}) as reply:
+                    assert reply.status == 415, encoding
+        await run.api.quiet(0.5)
+        assert run.rasa.messages() == []
+
+
+@async_test
 async def test_webhook_mode_runs_commands_and_buttons(tmp_path):
     async with running_front(tmp_path, webhook=True) as run:
         await run.api.push_text(CHAT, "question")
