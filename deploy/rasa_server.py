@@ -43,7 +43,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"deploy.rasa_server: set {', '.join(missing)} (see deploy/assistant.env.example).",
               file=sys.stderr)
         return 2
-    problem = secret_problem(os.environ["RASA_API_TOKEN"])
+    problem = "RASA_API_TOKEN" in os.environ and secret_problem(os.environ["RASA_API_TOKEN"])
     if problem:
         print(f"deploy.rasa_server: RASA_API_TOKEN {problem} (see deploy/assistant.env.example).",
               file=sys.stderr)
