@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from bot.settings import tracker_db_url
+from bot.settings import private_files, tracker_db_url
+from secrets_policy import WeakSecretError, check_secret
 from project_paths import CREDENTIALS_FILE, DEFAULT_MODEL, ENDPOINTS_FILE, REPO_ROOT, VAR_DIR
 READY_TIMEOUT_SECONDS = 180
 # Restart back-off: 1 s, 2 s, 4 s… up to 30 s while a server keeps dying; back to 1 s once
@@ -52,7 +53,7 @@ def api_token() -> str:
     or generated once and kept in var/ with mode 600."""
     token = os.environ.get("RASA_API_TOKEN")
     if token:
-        return token
+        return check_secret("RASA_API_TOKEN", token)  # a placeholder would open the API
     path = VAR_DIR / "rasa_api_token"
     if not path.exists():
         VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -287,13 +288,14 @@ def main() -> int:
     # and would otherwise outlive the launcher.
     signal.signal(signal.SIGTERM, _stop_on_signal)
     signal.signal(signal.SIGHUP, _stop_on_signal)
+    private_files()
     started = time.monotonic()
     telegram = bool(os.environ.get("TELEGRAM_BOT_TOKEN"))
     try:
         stack = start_stack(args.rasa_port, args.actions_port, telegram=telegram)
     except KeyboardInterrupt:
         return 130  # start_stack stopped what it had started
-    except RuntimeError as error:
+    except (RuntimeError, WeakSecretError) as error:
         print(f"Could not start the assistant: {error}")
         return 1
     base = f"http://localhost:{args.rasa_port}"

@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 from typing import List, Mapping, Optional
 from project_paths import CREDENTIALS_FILE, DEFAULT_MODEL, REPO_ROOT
+from secrets_policy import secret_problem
 
 ENDPOINTS = REPO_ROOT / "deploy" / "endpoints.prod.yml"
 CREDENTIALS = CREDENTIALS_FILE
@@ -67,6 +68,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     missing = [name for name in REQUIRED if not os.environ.get(name)]
     if missing:
         print(f"deploy.rasa_server: set {', '.join(missing)} (see deploy/env/rasa.env.example).",
+              file=sys.stderr)
+        return 2
+    problem = "RASA_API_TOKEN" in os.environ and secret_problem(os.environ["RASA_API_TOKEN"])
+    if problem:
+        print(f"deploy.rasa_server: RASA_API_TOKEN {problem} (see deploy/assistant.env.example).",
               file=sys.stderr)
         return 2
     model = Path(os.environ.get("ASSISTANT_MODEL") or DEFAULT_MODEL)

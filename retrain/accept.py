@@ -2,12 +2,17 @@
 
     python -m retrain.accept [--inbox var/inbox.yml]
 
-For every entry of the review file whose ``intent`` is filled in:
+First, the entries whose messages are no longer in the conversation store
+(TRACKER_DB_URL, or --db-url: erased by their author or expired) are dropped. Then, for
+every entry of the review file whose ``intent`` is filled in:
 
-- an intent of domain.yml: the text (masked again, on one line) is added to the
-  training file that declares that intent (data/nlu/<intent>.yml), at the end of its
-  ``examples: |`` block, keeping the file's layout; a text already there is not added
-  twice;
+- an intent of domain.yml: the entry needs an explicit decision of the maintainer: a
+  ``rewrite`` (the question in the maintainer's own words, preferred) or
+  ``approved: true`` (the masked ``text`` was checked and holds nothing identifying).
+  The final text (masked again, on one line) must pass the personal-data check
+  (retrain/pii.py); it is then added to the training file that declares that intent
+  (data/nlu/<intent>.yml), at the end of its ``examples: |`` block, keeping the file's
+  layout; a text already there is not added twice;
 - ``ignore``: the entry is dropped, and remembered (var/inbox_ignored.txt, ids only)
   so that ``make inbox`` does not bring it back.
 
@@ -26,9 +31,10 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from retrain.inbox import (DEFAULT_DATA_DIR, DEFAULT_HELDOUT_DIR, DEFAULT_INBOX, FALLBACK_INTENT,
-                               IGNORE, InboxFileError, ignored_path, read_ignored, read_inbox,
-                               write_inbox)
+                               IGNORE, InboxFileError, ignored_path, prune_inbox, read_ignored,
+                               read_inbox, write_inbox)
 from retrain.masking import mask_personal_data
+from retrain.pii import personal_data
 from retrain.trainingdata import (add_examples, clean_example, example_key, file_for_intent,
                                       lookup, read_examples)
 from project_paths import DOMAIN_FILE, REPO_ROOT
@@ -48,6 +54,7 @@ class Accepted:
     ignored: int = 0
     already_present: int = 0
     remaining: int = 0
+    expired: int = 0
 
     @property
     def added_count(self) -> int:
@@ -66,9 +73,11 @@ def domain_intents(domain_file: Path) -> List[str]:
 
 def accept_inbox(inbox: Path = DEFAULT_INBOX, data_dir: Path = DEFAULT_DATA_DIR,
                  domain_file: Path = DEFAULT_DOMAIN,
-                 heldout_dir: Path = DEFAULT_HELDOUT_DIR) -> Accepted:
+                 heldout_dir: Path = DEFAULT_HELDOUT_DIR, db_url: Optional[str] = None) -> Accepted:
     """Merges the annotated entries into the training data; raises InboxError (and
-    changes nothing) when an entry is wrong."""
+    changes nothing) when an entry is wrong. With `db_url`, the entries whose messages
+    are no longer stored are dropped first (the command always gives it)."""
+    expired = prune_inbox(inbox, db_url) if db_url else 0
     entries = read_inbox(inbox)
     examples = read_examples(data_dir)
     # Topic intents are in the training data only (bot/topic_importer.py), the others in the domain.
@@ -81,7 +90,7 @@ def accept_inbox(inbox: Path = DEFAULT_INBOX, data_dir: Path = DEFAULT_DATA_DIR,
     ignore_ids: List[str] = []
     to_add: Dict[str, Dict[str, str]] = defaultdict(dict)  # intent -> key -> line
     chosen: Dict[str, str] = {}  # key -> intent, across entries
-    result = Accepted()
+    result = Accepted(expired=expired)
     for number, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):
             problems.append(f"entry {number}: not a mapping (text, intent, ...)")
@@ -100,10 +109,20 @@ def accept_inbox(inbox: Path = DEFAULT_INBOX, data_dir: Path = DEFAULT_DATA_DIR,
             problems.append(f"{name}: intent {intent!r} is not in {Path(domain_file).name} "
                             "(check the spelling, or add the topic first: docs/maintainers.md)")
             continue
-        line = clean_example(mask_personal_data(str(entry.get("text") or "")))
+        rewrite = str(entry.get("rewrite") or "").strip()
+        if not rewrite and entry.get("approved") is not True:
+            problems.append(f"{name}: write the question in your own words in `rewrite`, or check "
+                            "that nothing identifying remains in `text` and set `approved: true`")
+            continue
+        line = clean_example(mask_personal_data(rewrite or str(entry.get("text") or "")))
         key = example_key(line)
         if not key:
             problems.append(f"{name}: empty text")
+            continue
+        kinds = personal_data(line)
+        if kinds:
+            problems.append(f"{name}: personal data still in the text ({', '.join(kinds)}): replace "
+                            "it (<NAME>, <PLACE>, <PHONE>...) or write your own wording in `rewrite`")
             continue
         if key in heldout:
             problems.append(f"{name}: this text is a held-out example (heldout/), it must "
@@ -149,12 +168,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--domain", type=Path, default=DEFAULT_DOMAIN)
     parser.add_argument("--heldout", type=Path, default=DEFAULT_HELDOUT_DIR)
+    parser.add_argument("--db-url", default=None,
+                        help="conversation database (default: TRACKER_DB_URL): entries whose "
+                             "messages are gone are dropped")
     args = parser.parse_args(argv)
     if not args.inbox.exists():
         print(f"No inbox at {args.inbox}: run `make inbox` first.", file=sys.stderr)
         return 1
     try:
-        result = accept_inbox(args.inbox, args.data, args.domain, args.heldout)
+        from bot.settings import tracker_db_url
+
+        result = accept_inbox(args.inbox, args.data, args.domain, args.heldout,
+                              db_url=args.db_url or tracker_db_url())
     except InboxFileError as error:
         print(error, file=sys.stderr)
         return 1
@@ -168,7 +193,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         shown = Path(path).relative_to(REPO_ROOT) if Path(path).is_relative_to(REPO_ROOT) else path
         print(f"+{len(lines)} example(s) in {shown}")
     print(f"Accepted {result.added_count} example(s), {result.already_present} already present, "
-          f"{result.ignored} ignored; {result.remaining} entry(ies) left in the inbox.")
+          f"{result.ignored} ignored, {result.expired} dropped (conversation erased or expired); "
+          f"{result.remaining} entry(ies) left in the inbox.")
     if result.added_count:
         print("Next: make validate && make train && make evaluate")
     return 0

@@ -88,6 +88,13 @@ class Prediction:
     language: Optional[str] = None
 
 
+def _is_nlu_file(path: Path) -> bool:
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return isinstance(data, dict) and "nlu" in data
+
+
 def load_heldout(heldout_dir: Path = DEFAULT_HELDOUT) -> List[Example]:
     """Every example of every ``*.yml`` file of the held-out folder."""
     from rasa.shared.nlu.training_data.loading import load_data
@@ -99,6 +106,8 @@ def load_heldout(heldout_dir: Path = DEFAULT_HELDOUT) -> List[Example]:
         raise FileNotFoundError(f"No held-out file (*.yml) in {heldout_dir}")
     examples: List[Example] = []
     for path in files:
+        if not _is_nlu_file(path):  # heldout/pii.yml: the personal-data check's set
+            continue
         data = load_data(str(path))
         for message in data.intent_examples:
             examples.append(Example(message.get(TEXT), message.get(INTENT), path.name))

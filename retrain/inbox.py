@@ -64,15 +64,18 @@ DEFAULT_THRESHOLD = 0.7
 SOURCES = ("fallback", "hors-sujet", "low_confidence", "feedback_down")
 OUT_OF_SCOPE_INTENT = "hors-sujet"
 IGNORE = "ignore"
-FIELDS = ("id", "text", "predicted_intent", "confidence", "count", "sources", "intent")
+FIELDS = ("id", "text", "predicted_intent", "confidence", "count", "sources", "intent", "rewrite",
+          "approved")
 
 HEADER = """\
-# Messages to review (make inbox). Masked: no phone, e-mail, id, URL or @name.
+# Messages to review (make inbox). Masked, but names, places and other details may remain.
 # For each entry, write in `intent` the intent the message should have had (one of
 # domain.yml's intents, e.g. sante), or `ignore`; leave it '' to decide later.
-# If a personal detail is still visible in `text`, replace it (e.g. by <NAME>) or
-# write `ignore`. Do not edit `id`. Then: make accept-inbox.
-# This file is git-ignored: never commit it or copy it elsewhere.
+# To accept an entry, either write the question in your own words in `rewrite`
+# (preferred), or check that nothing identifying remains in `text` (replace any detail
+# by <NAME>, <PLACE>, ...) and set `approved: true`. Do not edit `id`. Then: make accept-inbox.
+# Entries whose messages were erased or expired disappear at the next make inbox /
+# make accept-inbox. This file is git-ignored: never commit it or copy it elsewhere.
 """
 
 
@@ -106,6 +109,8 @@ class Entry:
     sources: Set[str] = field(default_factory=set)
     intent: str = ""
     latest: float = 0.0
+    rewrite: str = ""
+    approved: bool = False
 
     def as_dict(self) -> Dict[str, Any]:
         return {
@@ -116,6 +121,8 @@ class Entry:
             "count": self.count,
             "sources": [s for s in SOURCES if s in self.sources],
             "intent": self.intent or "",
+            "rewrite": self.rewrite or "",
+            "approved": bool(self.approved),
         }
 
 
@@ -264,29 +271,58 @@ def _order(entry: Entry) -> tuple:
 
 
 def merge(fresh: List[Entry], existing: List[Dict[str, Any]]) -> List[Entry]:
-    """The new inbox: fresh entries, with the annotations (and text fixes) already
-    written in the existing file; annotated entries whose messages are gone (erased,
-    or past the retention period) are kept until accepted."""
+    """The new inbox: fresh entries, with the annotations (intent, text fixes, rewrite,
+    approval) already written in the existing file. Entries whose messages are gone
+    (erased by their author, or past the retention period) are dropped, annotated or
+    not: a victim's words must not outlive their conversation."""
     by_id = {str(e.get("id")): e for e in existing if isinstance(e, dict) and e.get("id")}
-    merged: List[Entry] = []
-    seen = set()
     for entry in fresh:
         old = by_id.get(entry.id)
         if old is not None:
             entry.intent = str(old.get("intent") or "").strip()
             if isinstance(old.get("text"), str) and old["text"].strip():
                 entry.text = mask_personal_data(old["text"])
-        merged.append(entry)
-        seen.add(entry.id)
-    for old in existing:
-        if not isinstance(old, dict) or str(old.get("id")) in seen:
-            continue
-        if str(old.get("intent") or "").strip() and isinstance(old.get("text"), str):
-            merged.append(Entry(str(old.get("id")), mask_personal_data(old["text"]),
-                                old.get("predicted_intent"), old.get("confidence"),
-                                int(old.get("count") or 0), set(old.get("sources") or []) & set(SOURCES),
-                                str(old["intent"]).strip()))
-    return sorted(merged, key=_order)
+            entry.rewrite = str(old.get("rewrite") or "").strip()
+            entry.approved = old.get("approved") is True
+    return sorted(fresh, key=_order)
+
+
+def stored_ids(db_url: str) -> Set[str]:
+    """The entry ids of every typed message still in the conversation store (user turns
+    and 👎 votes' questions), whatever their confidence."""
+    ids: Set[str] = set()
+    engine = sa.create_engine(db_url, future=True)
+    try:
+        if sa.inspect(engine).has_table("events"):
+            events = sa.Table("events", sa.MetaData(), autoload_with=engine)
+            query = sa.select(events.c.data).where(events.c.type_name == "user")
+            with engine.connect() as connection:
+                for (data,) in connection.execution_options(stream_results=True).execute(query):
+                    text = _loads(data).get("text")
+                    if _is_typed(text):
+                        ids.add(entry_id(example_key(mask_personal_data(text))))
+        has_feedback = sa.inspect(engine).has_table("feedback")
+    finally:
+        engine.dispose()
+    if has_feedback:
+        from bot import feedback
+
+        ids |= {entry_id(example_key(mask_personal_data(row["question"])))
+                for row in feedback.list_feedback(db_url) if _is_typed(row["question"])}
+    return ids
+
+
+def prune_inbox(path: Path, db_url: str) -> int:
+    """Drops the entries whose messages are no longer stored; returns how many."""
+    path = Path(path)
+    if not path.exists():
+        return 0
+    entries = read_inbox(path)
+    alive = stored_ids(db_url)
+    kept = [e for e in entries if isinstance(e, dict) and str(e.get("id")) in alive]
+    if len(kept) != len(entries):
+        write_inbox(path, kept)
+    return len(entries) - len(kept)
 
 
 class InboxFileError(ValueError):
@@ -315,7 +351,9 @@ def write_inbox(path: Path, entries: Iterable[Any]) -> None:
     """Writes the review file atomically, readable by its owner only."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [e.as_dict() if isinstance(e, Entry) else {k: e.get(k) for k in FIELDS} for e in entries]
+    blank = {"rewrite": "", "approved": False}
+    rows = [e.as_dict() if isinstance(e, Entry) else
+            {k: blank.get(k) if e.get(k) is None else e.get(k) for k in FIELDS} for e in entries]
     body = (yaml.safe_dump(rows, allow_unicode=True, sort_keys=False, width=100000, default_flow_style=None)
             if rows else "[]\n")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)

@@ -167,6 +167,12 @@ def add_examples(path: Path, intent: str, texts: Iterable[str]) -> List[str]:
             new.append(line)
     if not new:
         return []
+    from retrain.pii import personal_data  # every text entering data/ or heldout/ is checked
+
+    flagged = [f"example {n}: {', '.join(kinds)}" for n, line in enumerate(new, start=1)
+               for kinds in [personal_data(line)] if kinds]
+    if flagged:
+        raise TrainingDataError(f"{path.name}: personal data, nothing added ({'; '.join(flagged)})")
     updated = _with_examples(old, intent, new)
     try:
         after = [e.text for e in _examples_of_text(updated, path) if e.intent == intent]

@@ -7,11 +7,13 @@
 |                             |                                  | {TELEGRAM_API_URL}{token}/{method}   |
 | TELEGRAM_WEBHOOK_URL        | (unset: long polling)            | public HTTPS URL Telegram posts to   |
 | TELEGRAM_WEBHOOK_SECRET     | (generated at each start)        | secret-token header Telegram sends   |
+|                             |                                  | (>= 32 chars, no placeholder)        |
 | TELEGRAM_WEBHOOK_LISTEN     | 127.0.0.1                        | address the webhook server binds     |
 | TELEGRAM_WEBHOOK_PORT       | 8443                             | port the webhook server binds        |
 | RASA_URL                    | http://localhost:5005            | where Rasa's REST channel is         |
 | RASA_TIMEOUT_SECONDS        | 15                               | longest wait for Rasa's answer       |
-| SENDER_ID_SECRET            | (read or generated in the file)  | HMAC key of the pseudonymous ids     |
+| SENDER_ID_SECRET            | (read or generated in the file;  | HMAC key of the pseudonymous ids     |
+|                             | required in webhook mode)        | (>= 32 chars, no placeholder)        |
 | SENDER_ID_SECRET_FILE       | var/telegram_sender_secret       | where a generated key is kept (600)  |
 
 Relative paths are taken from the project root.
@@ -24,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional
 from urllib.parse import urlsplit
+
+from secrets_policy import WeakSecretError, check_secret
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_API_URL = "https://api.telegram.org/bot"
@@ -108,8 +112,22 @@ class Config:
                 raise ConfigError(
                     "TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (1-256)"
                 )
-            kwargs["webhook_secret"] = secret
+            kwargs["webhook_secret"] = _strong("TELEGRAM_WEBHOOK_SECRET", secret)
+        if kwargs["sender_id_secret"]:
+            kwargs["sender_id_secret"] = _strong("SENDER_ID_SECRET", kwargs["sender_id_secret"])
+        elif webhook_url:
+            # Production: a key generated in a container's writable layer would change
+            # at every restart, and /oubli could no longer reach earlier conversations.
+            raise ConfigError("SENDER_ID_SECRET is required in webhook mode (TELEGRAM_WEBHOOK_URL "
+                              "is set): keep the same key across restarts")
         return cls(**kwargs)
+
+
+def _strong(name: str, value: str) -> str:
+    try:
+        return check_secret(name, value)
+    except WeakSecretError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _project_path(value: str) -> Path:

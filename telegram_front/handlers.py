@@ -202,7 +202,7 @@ class Handlers:
     async def _on_text(self, bot: Bot, chat_id: int, text: str) -> None:
         text = text.strip()
         # Not one of our commands: never let typed text pass as a Rasa payload.
-        text = text.lstrip("/").strip() if text.startswith("/") else text
+        text = re.sub(r"^[\s/\u200b-\u200f\u2060\ufeff]+", "", text)  # "/ /x", "/\u200b/x" too (S4)
         if not text:
             await self._send_html(bot, chat_id, self.texts.help)
             return

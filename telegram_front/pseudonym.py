@@ -16,6 +16,8 @@ import stat
 from pathlib import Path
 from typing import Optional
 
+from secrets_policy import check_secret
+
 logger = logging.getLogger(__name__)
 
 MIN_FILE_SECRET_CHARS = 32
@@ -82,4 +84,8 @@ def _read_secret(path: Path) -> str:
 
 
 def make_pseudonymizer(secret: Optional[str], secret_file: Path) -> Pseudonymizer:
-    return Pseudonymizer(secret or load_or_create_secret(secret_file))
+    """A key given in the environment must be strong (secrets_policy); the file's key is
+    generated here, or at least 32 characters long."""
+    if secret:
+        return Pseudonymizer(check_secret("SENDER_ID_SECRET", secret))
+    return Pseudonymizer(load_or_create_secret(secret_file))

@@ -3,6 +3,10 @@
 Only requests carrying the secret token given to setWebhook (header
 X-Telegram-Bot-Api-Secret-Token) are accepted; others get 403 and are dropped. TLS is
 left to the reverse proxy that TELEGRAM_WEBHOOK_URL points at.
+
+Telegram never compresses its requests: a compressed body (Content-Encoding) is refused
+with 415 before anything is read, and aiohttp's automatic decompression is off, so that
+a small "zip bomb" cannot cost gigabytes of memory (aiohttp 3.9.5: CVE-2025-69223).
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ class WebhookServer:
     async def start(self) -> None:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_post(self.path, self._receive)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, auto_decompress=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.listen, self.port)
         await site.start()
@@ -48,6 +52,10 @@ class WebhookServer:
             self._runner = None
 
     async def _receive(self, request: web.Request) -> web.Response:
+        encodings = (request.headers.get("Content-Encoding", "") + ","
+                     + request.headers.get("Transfer-Encoding", "")).lower().split(",")
+        if any(e.strip() not in ("", "identity", "chunked") for e in encodings):
+            return web.Response(status=415)  # before the body is read
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8")
         if not hmac.compare_digest(given, self._secret):
             logger.warning("webhook: request without the right secret token refused")

@@ -3,13 +3,18 @@
 - Users must not trigger intents or set slots by typing Rasa's payload syntax
   (`/intent{"slot": "x"}`): only the payloads our own buttons send are kept, and
   anything else that starts with "/" is read as plain text.
+  Any run of leading slashes and spaces is removed ("/ /restart" is "restart"), and an
+  accepted payload is re-serialised (no padding) and at most MAX_PAYLOAD_CHARS long.
 - Input is cleaned (control characters, length) before the NLU.
+- Rasa's own warnings about a payload it cannot parse quote the whole text: they are
+  silenced (never log what a user wrote).
 - A turn must never end in silence: if Rasa or the action server fails, the user gets
   an apology with the emergency numbers.
 """
 import json
 import re
 import unicodedata
+import warnings
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text
 
@@ -19,6 +24,9 @@ from rasa.core.channels.channel import OutputChannel
 from project_paths import DOMAIN_FILE, NLU_DATA_DIR, REPO_ROOT
 
 MAX_MESSAGE_CHARS = 2000
+# Our longest button payload is about 60 characters ('/en_savoir_plus{"topic":"..."}').
+MAX_PAYLOAD_CHARS = 200
+LEADING_SLASHES = re.compile(r"^[\s/]+")
 # Entities a button may carry, and the values they may take.
 BUTTON_ENTITY_VALUES = {"topic": re.compile(r"^[a-z][a-z-]{1,60}$"),
                         "language": re.compile(r"^[a-z]{2,3}$")}
@@ -41,31 +49,45 @@ def button_intents() -> frozenset:
     return frozenset(written) | {path.stem for path in NLU_DATA_DIR.glob("*.yml")}
 
 
-def is_button_payload(text: Text) -> bool:
+def button_payload(text: Text) -> Optional[Text]:
+    """The payload one of our buttons would send, re-serialised, or None when `text`
+    is not one (unknown intent, other entities or values, too long)."""
+    if len(text) > MAX_MESSAGE_CHARS:
+        return None
     match = PAYLOAD.match(text)
     if not match or match.group("intent") not in button_intents():
-        return False
+        return None
     if not match.group("entities"):
-        return True
+        return text
     try:
         entities = json.loads(match.group("entities"))
     except ValueError:
-        return False
-    return isinstance(entities, dict) and all(
+        return None
+    if not isinstance(entities, dict) or not all(
         name in BUTTON_ENTITY_VALUES
         and isinstance(value, str)
         and BUTTON_ENTITY_VALUES[name].match(value)
         for name, value in entities.items()
-    )
+    ):
+        return None
+    payload = "/" + match.group("intent") + json.dumps(entities, separators=(",", ":"))
+    return payload if len(payload) <= MAX_PAYLOAD_CHARS else None
+
+
+def is_button_payload(text: Text) -> bool:
+    return button_payload(text) is not None
 
 
 def clean_user_text(text: Text) -> "CleanText":
     """Normalises what a user typed; never returns a Rasa payload unless a button's."""
     text = unicodedata.normalize("NFC", text)
     text = CONTROL_CHARS.sub(" ", text).replace("\ufffd", " ").strip()
-    if text.startswith("/") and is_button_payload(text):
-        return CleanText(text, truncated=False)
-    text = text.lstrip("/").strip()
+    if text.startswith("/"):
+        payload = button_payload(text)
+        if payload is not None:
+            return CleanText(payload, truncated=False)
+    # Every leading slash and space, not just the first slash: "/ /restart" is text.
+    text = LEADING_SLASHES.sub("", text)
     truncated = len(text) > MAX_MESSAGE_CHARS
     return CleanText(text[:MAX_MESSAGE_CHARS], truncated)
 
@@ -115,6 +137,36 @@ def replies_for_silence() -> List[Dict[Text, Any]]:
 
 def sender_is_valid(sender: Optional[Any]) -> bool:
     return isinstance(sender, str) and 0 < len(sender) <= 128 and sender.isprintable()
+
+
+class _WithoutUserText:
+    """Rasa's structlog logger for the story reader, minus the event that quotes the
+    text of a message starting with "/" ("message.parsing.failed")."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def warning(self, event: Text, *args: Any, **kwargs: Any) -> Any:
+        if event == "message.parsing.failed":
+            return None
+        return self._inner.warning(event, *args, **kwargs)
+
+    def __getattr__(self, name: Text) -> Any:
+        return getattr(self._inner, name)
+
+
+def silence_payload_parsing_warnings() -> None:
+    """Rasa quotes the whole user text when a "/..." message does not parse (unknown
+    intent, bad JSON, extra text): the guard lets only our buttons' payloads through,
+    and this keeps any other from reaching the logs."""
+    from rasa.shared.core.training_data.story_reader import yaml_story_reader
+
+    warnings.filterwarnings("ignore", message="Failed to parse arguments in line")
+    if not isinstance(yaml_story_reader.structlogger, _WithoutUserText):
+        yaml_story_reader.structlogger = _WithoutUserText(yaml_story_reader.structlogger)
+
+
+silence_payload_parsing_warnings()
 
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")

@@ -8,7 +8,12 @@ channel). Differences with Rasa's `SocketIOInput`:
   `session_persistence: true` the replies never reached the widget);
 - the sender id is the session id that the server confirmed to this socket (32 hex
   digits, made here when the widget has none or sends a malformed one), never one the
-  client slips into a message;
+  client slips into a message; the widget receives it as `<id>.<HMAC(server key, id)>`
+  and must give the whole token back to resume it: an id alone (seen on a screen, in
+  a support ticket) opens nothing. A new session request leaves the previous room;
+- rate limits: messages per socket and per session, session requests per socket,
+  votes per client (MESSAGES_PER_MINUTE, ...): past them, the turn is refused with a
+  short message (the emergency numbers stay on the page);
 - typed text goes through `guard.clean_user_text`; client metadata and `customData`
   are ignored (privacy); a turn that says nothing gets the guard's apology with the
   emergency numbers; nothing raises out of a socket handler;
@@ -24,10 +29,14 @@ It also serves, on the Rasa server itself:
   POST /webchat/feedback          a 👍 / 👎 vote on an answer (bot/feedback.py)
 """
 import asyncio
+import hashlib
+import hmac
 import html
 import json
 import logging
+import os
 import re
+import secrets
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from urllib.parse import unquote, urlsplit
@@ -42,7 +51,9 @@ from socketio import AsyncServer
 
 from bot import feedback
 from bot.channels import guard
+from bot.channels.ratelimit import RateLimit
 from project_paths import REPO_ROOT, VAR_DIR
+from secrets_policy import check_secret
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +66,44 @@ ASSETS = {
     "rasa-webchat.js": (BUNDLE, "text/javascript; charset=utf-8"),
 }
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+SESSION_TOKEN = re.compile(r"^(?P<id>[0-9a-f]{32})\.(?P<mac>[0-9a-f]{32})$")
+SESSION_KEY_FILE = VAR_DIR / "webchat_session_key"
 MAX_FEEDBACK_BYTES = 8 * 1024
+# A person types a few messages a minute; a script sends hundreds.
+MESSAGES_PER_MINUTE = 20
+SESSIONS_PER_MINUTE = 6
+VOTES_PER_MINUTE = 30
+TOO_FAST = "Vous envoyez beaucoup de messages : attendez un moment avant d'écrire à nouveau."
+
+
+def session_key() -> bytes:
+    """The key of the session tokens: WEBCHAT_SESSION_SECRET (shared by every replica),
+    else a key generated once in var/ (mode 600)."""
+    configured = os.environ.get("WEBCHAT_SESSION_SECRET")
+    if configured:
+        return check_secret("WEBCHAT_SESSION_SECRET", configured).encode()
+    try:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        fd = os.open(SESSION_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    except FileExistsError:
+        pass
+    return SESSION_KEY_FILE.read_text().strip().encode()
+
+
+def session_token(key: bytes, session_id: Text) -> Text:
+    """What the widget keeps: the id and its proof of ownership."""
+    mac = hmac.new(key, session_id.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{session_id}.{mac}"
+
+
+def session_of_token(key: bytes, token: Any) -> Optional[Text]:
+    """The session id a token proves, or None (a bare id, a forged or malformed token)."""
+    match = SESSION_TOKEN.match(token) if isinstance(token, str) else None
+    if not match or not hmac.compare_digest(session_token(key, match.group("id")), token):
+        return None
+    return match.group("id")
 
 # The page runs only its own scripts: no inline script, no event-handler attribute, no
 # javascript: URL, nothing fetched from elsewhere (rasa-webchat's style sheets are
@@ -160,6 +208,10 @@ class WebchatInput(SocketIOInput):
         # cors_allowed_origins=None: engine.io accepts the server's own origin only.
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=None)
         self.sio = sio
+        key = session_key()
+        self.per_socket = RateLimit(MESSAGES_PER_MINUTE, 60)
+        self.per_session = RateLimit(MESSAGES_PER_MINUTE, 60)
+        sessions_per_socket = RateLimit(SESSIONS_PER_MINUTE, 60)
         socketio_webhook = WebchatBlueprint(sio, self.socketio_path, page_blueprint())
         namespace = self.namespace
 
@@ -185,19 +237,27 @@ class WebchatInput(SocketIOInput):
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: Text, data: Any = None) -> None:
             try:
+                if not sessions_per_socket.allow(sid):
+                    return
                 requested = data.get("session_id") if isinstance(data, dict) else None
-                if isinstance(requested, str) and SESSION_ID.match(requested):
-                    session_id = requested
-                else:
-                    session_id = uuid.uuid4().hex
+                session_id = session_of_token(key, requested) or uuid.uuid4().hex
+                previous = ((await sio.get_session(sid, namespace=namespace)) or {}).get("session_id")
+                if previous and previous != session_id and previous != sid:
+                    await sio.leave_room(sid, previous, namespace=namespace)
                 if self.session_persistence:
                     await sio.enter_room(sid, session_id, namespace=namespace)
+                    confirmed = session_token(key, session_id)
                 else:
-                    session_id = sid
+                    session_id = confirmed = sid
                 await sio.save_session(sid, {"session_id": session_id}, namespace=namespace)
-                await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+                await sio.emit("session_confirm", confirmed, room=sid, namespace=namespace)
             except Exception as error:
                 logger.error("Webchat session request failed: %s", type(error).__name__)
+
+        @sio.on("disconnect", namespace=namespace)
+        async def disconnect(sid: Text) -> None:
+            self.per_socket.forget(sid)
+            sessions_per_socket.forget(sid)
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: Text, data: Any = None) -> None:
@@ -224,6 +284,9 @@ class WebchatInput(SocketIOInput):
             logger.warning("Webchat message before any session request: ignored.")
             return
 
+        if not (self.per_socket.allow(sid) and self.per_session.allow(sender_id)):
+            await self.sio.emit(self.bot_message_evt, {"text": TOO_FAST}, room=sid, namespace=self.namespace)
+            return
         text = guard.clean_user_text(data["message"])
         output = WebchatOutput(self.sio, self.bot_message_evt, question=str(text))
         if not text:
@@ -261,8 +324,15 @@ def _same_origin(request: Request) -> bool:
     return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
 
 
+def _client(request: Request) -> Text:
+    """Who votes: the address nginx saw (X-Real-IP, set by our nginx), else the peer."""
+    return request.headers.get("x-real-ip") or request.ip or "?"
+
+
 def page_blueprint() -> Blueprint:
     page = Blueprint("webchat_page", url_prefix="/webchat", strict_slashes=True)
+    votes_per_client = RateLimit(VOTES_PER_MINUTE, 60)
+    votes_in_all = RateLimit(VOTES_PER_MINUTE * 10, 60)
 
     @page.route("", methods=["GET"])
     async def to_page(_: Request) -> HTTPResponse:
@@ -288,6 +358,8 @@ def page_blueprint() -> Blueprint:
     async def post_feedback(request: Request) -> HTTPResponse:
         if not _same_origin(request):
             return _error(403, "Origine refusée.")
+        if not (votes_per_client.allow(_client(request)) and votes_in_all.allow("all")):
+            return _error(429, "Trop d'avis en peu de temps : réessayez dans une minute.")
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             return _error(415, "Le corps doit être du JSON (application/json).")
         body = request.body or b""

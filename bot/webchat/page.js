@@ -42,6 +42,10 @@
   }
 
   document.getElementById("quit").addEventListener("click", quit);
+  // Escape leaves at once too, wherever the focus is (capture: before the widget sees it).
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" || event.key === "Esc") quit();
+  }, true);
   window.addEventListener("pagehide", function () { if (quitting) clearStorage(); });
 
   // ---------------------------------------------------------------- panel state

@@ -52,15 +52,16 @@ def test_an_erase_in_an_earlier_turn_does_not_erase_later_turns(tmp_path):
     assert rows(url, "carla") == 4
 
 
-def test_retention_deletes_only_conversations_older_than_the_limit(tmp_path):
+def test_retention_deletes_each_event_older_than_the_limit(tmp_path):
+    """Review S7: an active conversation does not keep its old messages."""
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     store = ErasableSQLTrackerStore(Domain.empty(), url=url)
     old, recent = time.time() - 40 * 86400, time.time() - 2 * 86400
     asyncio.run(store.save(conversation("old", UserUttered("a", timestamp=old), ActionExecuted("x", timestamp=old))))
     asyncio.run(store.save(conversation("recent", UserUttered("a", timestamp=old), ActionExecuted("x", timestamp=recent))))
 
-    assert delete_old_conversations(url, days=30) == 1
-    assert rows(url, "old") == 0 and rows(url, "recent") == 2
+    assert delete_old_conversations(url, days=30) == 1  # conversations now empty
+    assert rows(url, "old") == 0 and rows(url, "recent") == 1  # the old message went
     assert delete_old_conversations(url, days=1) == 1
     assert rows(url, "recent") == 0
 

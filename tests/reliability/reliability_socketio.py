@@ -32,6 +32,11 @@ class WidgetSession:
         self.session_id = await asyncio.wait_for(confirmed, 20)
         return self
 
+    @property
+    def sender_id(self) -> str:
+        """The conversation's id in the store: the token is `<id>.<proof>`."""
+        return (self.session_id or "").split(".")[0]
+
     async def __aexit__(self, *exc: Any) -> None:
         # Close without waiting for the pending long-poll request (up to 25 s).
         await self.sio.eio.disconnect(abort=True)

@@ -194,7 +194,7 @@ def run(coroutine):
 def test_odd_messages_get_a_clear_answer_on_the_widget(rasa_stack, witness, case_id, message):
     async def talk():
         async with WidgetSession(rasa_stack.rasa_url) as widget:
-            return widget.session_id, await widget.say(message)
+            return widget.sender_id, await widget.say(message)
 
     session_id, replies = run(talk())
     stored = [e["text"] for e in user_events(tracker(rasa_stack, session_id))]
@@ -206,7 +206,7 @@ def test_odd_messages_get_a_clear_answer_on_the_widget(rasa_stack, witness, case
 def test_typed_payload_syntax_is_read_as_text_on_the_widget(rasa_stack, witness, case_id, typed, intent):
     async def talk():
         async with WidgetSession(rasa_stack.rasa_url) as widget:
-            return widget.session_id, await widget.say(typed)
+            return widget.sender_id, await widget.say(typed)
 
     session_id, replies = run(talk())
     assert_clear_answer(replies)
@@ -236,7 +236,7 @@ def test_malformed_widget_events_are_ignored_and_the_socket_keeps_working(rasa_s
                 await widget.emit_raw(data)
                 answers[case_id] = await widget.collect(timeout=1.0)
             normal = await widget.say(NORMAL_QUESTION)
-            return widget.session_id, answers, normal
+            return widget.sender_id, answers, normal
 
     session_id, answers, normal = run(talk())
     # Nothing for malformed events; the message that names another sender is answered

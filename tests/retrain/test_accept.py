@@ -15,9 +15,10 @@ DOMAIN = DOMAIN_FILE
 HELDOUT = HELDOUT_DIR
 
 
-def entry(id_, text, intent="", predicted="hors-sujet", confidence=0.4):
+def entry(id_, text, intent="", predicted="hors-sujet", confidence=0.4, approved=True, rewrite=""):
     return {"id": id_, "text": text, "predicted_intent": predicted, "confidence": confidence,
-            "count": 1, "sources": ["fallback"], "intent": intent}
+            "count": 1, "sources": ["fallback"], "intent": intent, "rewrite": rewrite,
+            "approved": approved}
 
 
 def snapshot(folder):
@@ -35,7 +36,7 @@ def test_examples_go_to_their_intent_file_in_its_layout(tmp_path, data_copy):
     inbox, result = accept(tmp_path, data_copy, [
         entry("a1", "j'ai pas de mutuelle pour le dentiste", "sante"),
         entry("a2", "la PMI peut vacciner mon bébé gratuitement ?", "sante"),
-        entry("b1", "quel temps fait-il à Lyon", "hors-sujet"),
+        entry("b1", "quel temps fait-il demain", "hors-sujet"),
         entry("c1", "un message à décider plus tard"),
         entry("d1", "n'importe quoi", "ignore"),
     ])
@@ -155,3 +156,62 @@ def test_a_broken_inbox_file_is_reported_not_overwritten(tmp_path, data_copy, ca
     assert inbox_module.main(["--db-url", f"sqlite:///{tmp_path / 'db.sqlite'}", "--out", str(broken),
                               "--data", str(data_copy)]) == 1
     assert broken.read_text(encoding="utf-8").startswith("- id: a")
+
+
+def test_an_entry_needs_a_rewrite_or_an_approval(tmp_path, data_copy):
+    before = snapshot(data_copy)
+    with pytest.raises(InboxError, match=r"entry 1 \(id u\): write the question in your own words"):
+        accept(tmp_path, data_copy, [entry("u", "j'ai pas de mutuelle pour le dentiste", "sante",
+                                           approved=False)])
+    assert snapshot(data_copy) == before
+    inbox, result = accept(tmp_path, data_copy, [
+        entry("r", "ma patronne Mme Okafor garde mon passeport", "titre-sejour", approved=False,
+              rewrite="ma patronne garde mon passeport, je peux avoir un titre ?")])
+    assert result.added_count == 1
+    added = [e.text for e in read_examples(data_copy) if e.intent == "titre-sejour"][-1]
+    assert added == "ma patronne garde mon passeport, je peux avoir un titre ?"
+    assert "Okafor" not in snapshot(data_copy)["titre-sejour.yml"]
+
+
+@pytest.mark.parametrize("text", [
+    "mon patron s'appelle Jean Dupont, il garde mes papiers",
+    "née le 3 mars 2004 à Benin City, je veux un titre de séjour",
+    "je dors au foyer Emmaüs de Montreuil",
+    "rappelez moi au zéro six douze trente-quatre cinquante-six soixante-dix-huit",
+    "ma numesc Ionela si am nevoie de ajutor",
+])
+def test_an_approved_text_that_still_holds_personal_data_is_refused(tmp_path, data_copy, text):
+    before = snapshot(data_copy)
+    with pytest.raises(InboxError, match="personal data still in the text") as error:
+        accept(tmp_path, data_copy, [entry("p", text, "titre-sejour")])
+    assert text not in str(error.value)
+    assert snapshot(data_copy) == before
+
+
+def test_entries_whose_conversation_is_gone_are_dropped_before_accepting(tmp_path, data_copy):
+    from tests.retrain.helpers import save_conversation, turn
+
+    db = f"sqlite:///{tmp_path / 'tracker.db'}"
+    save_conversation(db, "still-here", turn("j'ai pas de mutuelle pour le dentiste", "nlu_fallback", 0.5,
+                                             "incompris"))
+    from retrain.inbox import entry_id
+    from retrain.trainingdata import example_key
+    alive = entry_id(example_key("j'ai pas de mutuelle pour le dentiste"))
+    gone = entry_id(example_key("la PMI peut vacciner mon bébé gratuitement ?"))
+    inbox = tmp_path / "var" / "inbox.yml"
+    write_inbox(inbox, [entry(alive, "j'ai pas de mutuelle pour le dentiste", "sante"),
+                        entry(gone, "la PMI peut vacciner mon bébé gratuitement ?", "sante")])
+    result = accept_inbox(inbox, data_copy, DOMAIN, HELDOUT, db_url=db)
+    assert result.expired == 1 and result.added_count == 1
+    texts = [e.text for e in read_examples(data_copy) if e.intent == "sante"]
+    assert "j'ai pas de mutuelle pour le dentiste" in texts
+    assert "la PMI peut vacciner mon bébé gratuitement ?" not in texts
+
+
+def test_the_training_files_refuse_personal_data_from_any_writer(tmp_path):
+    from retrain.trainingdata import TrainingDataError
+
+    path = tmp_path / "x.yml"
+    with pytest.raises(TrainingDataError, match="personal data"):
+        add_examples(path, "sante", ["je m'appelle Fatou Diallo"])
+    assert not path.exists()

@@ -65,7 +65,9 @@ def test_export_flags_masks_and_deduplicates(tmp_path, tracker_db, data_copy, ca
     assert unclear["predicted_intent"] == "sante"  # the classifier's best guess, not nlu_fallback
     assert unclear["confidence"] == 0.31
     assert unclear["intent"] == ""
-    assert set(unclear) == {"id", "text", "predicted_intent", "confidence", "count", "sources", "intent"}
+    assert set(unclear) == {"id", "text", "predicted_intent", "confidence", "count", "sources", "intent",
+                            "rewrite", "approved"}
+    assert unclear["rewrite"] == "" and unclear["approved"] is False
 
     assert found["quelle est la météo demain"]["sources"] == ["hors-sujet"]
     masked = "mon passeport est chez le patron, rappelez moi au <PHONE>"
@@ -126,18 +128,37 @@ def test_refresh_keeps_annotations_and_text_fixes_and_drops_ignored(tmp_path, tr
     assert summary["annotated"] == 2 and summary["new"] == 0
 
 
-def test_annotated_entries_outlive_their_conversation_unannotated_ones_do_not(tmp_path, data_copy):
+def test_entries_disappear_with_their_conversation_even_annotated(tmp_path, data_copy):
+    """Review S1: an erased or expired conversation leaves nothing in the inbox."""
     db = f"sqlite:///{tmp_path / 'first.db'}"
     fill(db)
     out = tmp_path / "inbox.yml"
     export_inbox(db, out, data_dir=data_copy)
     entries = read_inbox(out)
     by_text(entries)["quelle est la météo demain"]["intent"] = "hors-sujet"
+    by_text(entries)["quelle est la météo demain"]["approved"] = True
     out.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
 
     empty = f"sqlite:///{tmp_path / 'erased.db'}"  # every conversation erased since
     export_inbox(empty, out, data_dir=data_copy)
-    assert [(e["text"], e["intent"]) for e in read_inbox(out)] == [("quelle est la météo demain", "hors-sujet")]
+    assert read_inbox(out) == []
+
+
+def test_prune_drops_the_entries_of_an_erased_conversation_only(tmp_path, tracker_db, data_copy):
+    from bot.tracker_store import ErasableSQLTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    fill(tracker_db)
+    out = tmp_path / "inbox.yml"
+    export_inbox(tracker_db, out, data_dir=data_copy)
+    texts = set(by_text(read_inbox(out)))
+    assert "quelle est la météo demain" in texts
+    ErasableSQLTrackerStore(Domain.empty(), url=tracker_db).delete_conversation("b")  # /oubli
+    assert inbox.prune_inbox(out, tracker_db) == 2  # the weather and the phone messages
+    left = set(by_text(read_inbox(out)))
+    assert "quelle est la météo demain" not in left
+    assert "J'ai pas de mutuelle pour le dentiste" in left or "j'ai pas de mutuelle pour le dentiste" in left
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
 
 
 def test_since_limits_to_recent_turns(tmp_path, tracker_db, data_copy):

@@ -95,8 +95,9 @@ def test_a_missed_message_is_understood_after_one_turn_of_the_loop(tmp_path, own
 
     # 3. The maintainer writes the right intent; 4. make accept-inbox.
     entry["intent"] = RIGHT_INTENT
+    entry["approved"] = True  # checked: nothing identifying in the masked text
     inbox.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    result = accept_inbox(inbox, nlu_data, domain, HELDOUT)
+    result = accept_inbox(inbox, nlu_data, domain, HELDOUT, db_url=stack.tracker_db_url)
     assert result.added == {str(nlu_data / "sante.yml"): [MISSED]}
     assert [e.text for e in read_examples(nlu_data) if e.intent == RIGHT_INTENT][-1] == MISSED
     assert all(e["id"] != entry["id"] for e in read_inbox(inbox))

@@ -75,8 +75,11 @@ async def test_typed_payloads_lose_their_slash(tmp_path):
         await run.api.push_text(CHAT, '/en_savoir_plus{"topic":"asile"}')
         await run.api.push_text(CHAT, "//menu")
         await run.api.push_text(CHAT, "/start@AutreBot")
-        await run.api.wait_for("sendMessage", chat_id=CHAT, count=3)
-        assert run.rasa.messages() == ['en_savoir_plus{"topic":"asile"}', "menu", "start@AutreBot"]
+        await run.api.push_text(CHAT, '/ / /en_savoir_plus{"topic":"<b>x</b>"}')
+        await run.api.push_text(CHAT, "/\u200b/urgence@0.01")
+        await run.api.wait_for("sendMessage", chat_id=CHAT, count=5)
+        assert run.rasa.messages() == ['en_savoir_plus{"topic":"asile"}', "menu", "start@AutreBot",
+                                       'en_savoir_plus{"topic":"<b>x</b>"}', "urgence@0.01"]
 
 
 @async_test
@@ -537,6 +540,27 @@ async def test_webhook_mode_checks_the_secret_token(tmp_path):
         assert run.rasa.messages() == ["bonjour"]
         assert run.api.sent("sendMessage", CHAT + 9) == []
         assert not run.api.sent("getUpdates")
+
+
+@async_test
+async def test_webhook_refuses_compressed_bodies_before_reading_them(tmp_path):
+    """Review S12: a gzip "bomb" is refused, even with the right secret, never inflated."""
+    import gzip
+
+    async with running_front(tmp_path, webhook=True, webhook_secret="the-right_secret") as run:
+        update = {"update_id": 7, "message": {"message_id": 1, "date": 0, "text": "compressé",
+                                             "chat": {"id": CHAT, "type": "private"},
+                                             "from": {"id": CHAT, "is_bot": False, "first_name": "X"}}}
+        bomb = gzip.compress(json.dumps(update).encode() + b" " * 20_000_000)
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "the-right_secret",
+                   "Content-Type": "application/json"}
+        async with aiohttp.ClientSession(auto_decompress=False) as session:
+            for encoding in ("gzip", "deflate", "br", "GZIP"):
+                async with session.post(run.config.webhook_url, data=bomb,
+                                        headers={**headers, "Content-Encoding": encoding}) as reply:
+                    assert reply.status == 415, encoding
+        await run.api.quiet(0.5)
+        assert run.rasa.messages() == []
 
 
 @async_test

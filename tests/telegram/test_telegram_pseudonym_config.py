@@ -9,6 +9,8 @@ import pytest
 from telegram_front.config import DEFAULT_API_URL, PROJECT_ROOT, Config, ConfigError
 from telegram_front.pseudonym import load_or_create_secret, make_pseudonymizer, sender_id
 
+KEY = "3f9c0a1b2c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f"
+
 
 def test_sender_id_is_hmac_sha256_hex_of_the_chat_id():
     expected = hmac.new(b"k" * 32, b"123456789", hashlib.sha256).hexdigest()
@@ -60,10 +62,10 @@ def test_an_empty_secret_file_is_an_error_not_a_silent_new_key(tmp_path):
 
 def test_the_environment_secret_wins_and_no_file_is_written(tmp_path):
     path = tmp_path / "s"
-    pseudonym = make_pseudonymizer("from-env-secret", path)
-    assert pseudonym(7) == sender_id("from-env-secret", 7)
+    pseudonym = make_pseudonymizer(KEY, path)
+    assert pseudonym(7) == sender_id(KEY, 7)
     assert not path.exists()
-    assert "from-env-secret" not in repr(pseudonym)
+    assert KEY not in repr(pseudonym)
 
 
 def test_config_defaults():
@@ -84,20 +86,20 @@ def test_config_from_environment():
         "TELEGRAM_BOT_TOKEN": "1:abc",
         "TELEGRAM_API_URL": "http://127.0.0.1:8081/bot",
         "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg/hook",
-        "TELEGRAM_WEBHOOK_SECRET": "s3cret_token-OK",
+        "TELEGRAM_WEBHOOK_SECRET": "s3cret_token-OK_6f1d0c9a8b7e2f4d3c5b",
         "TELEGRAM_WEBHOOK_LISTEN": "0.0.0.0",
         "TELEGRAM_WEBHOOK_PORT": "9000",
         "RASA_URL": "http://rasa:5005/",
         "RASA_TIMEOUT_SECONDS": "7.5",
-        "SENDER_ID_SECRET": "k" * 40,
+        "SENDER_ID_SECRET": KEY,
         "SENDER_ID_SECRET_FILE": "/tmp/elsewhere",
     })
     assert config.api_url == "http://127.0.0.1:8081/bot"
     assert config.webhook_url == "https://bot.example.org/tg/hook" and config.webhook_path == "/tg/hook"
-    assert config.webhook_secret == "s3cret_token-OK"
+    assert config.webhook_secret == "s3cret_token-OK_6f1d0c9a8b7e2f4d3c5b"
     assert (config.webhook_listen, config.webhook_port) == ("0.0.0.0", 9000)
     assert config.rasa_url == "http://rasa:5005" and config.rasa_timeout == 7.5
-    assert config.sender_id_secret == "k" * 40
+    assert config.sender_id_secret == KEY
     assert str(config.sender_id_secret_file) == "/tmp/elsewhere"
 
 

@@ -12,7 +12,7 @@ import websockets
 import yaml
 
 from bot.channels import guard
-from bot.channels.webchat import SESSION_ID, link_is_safe, safe_markdown
+from bot.channels.webchat import SESSION_TOKEN, TOO_FAST, link_is_safe, safe_markdown
 from project_paths import CREDENTIALS_FILE
 
 MESSAGES = guard.messages()
@@ -97,7 +97,7 @@ async def _client(url: str, session_id: Optional[str] = None) -> WidgetClient:
 def test_replies_reach_the_widget_with_session_persistence(fake_webchat):
     async def scenario():
         client = await _client(fake_webchat.url)
-        assert SESSION_ID.match(client.session_id)
+        assert SESSION_TOKEN.match(client.session_id)
         await client.say("bonjour", metadata={"ip": "10.1.2.3", "name": "Awa"})
         text, payload = await client.replies(2)
         await client.close()
@@ -109,7 +109,7 @@ def test_replies_reach_the_widget_with_session_persistence(fake_webchat):
     custom = payload["custom"]
     assert custom["topic"] == "titre-sejour" and custom["confidence"] == 0.9
     # The sender is the confirmed session; the client's metadata never reaches Rasa.
-    assert custom["seen"]["sender"] == session_id
+    assert custom["seen"]["sender"] == session_id.split(".")[0]
     assert custom["seen"]["metadata"] is None
 
 
@@ -128,7 +128,7 @@ def test_a_new_socket_with_the_same_session_continues_the_conversation(fake_webc
     first_id, second_id, text, payload = run(scenario())
     assert second_id == first_id
     assert text["text"] == "Reçu : second"
-    assert payload["custom"]["seen"]["sender"] == first_id
+    assert payload["custom"]["seen"]["sender"] == first_id.split(".")[0]
 
 
 @pytest.mark.parametrize("requested", [None, "", "abc", "../../etc/passwd", "A" * 32, 42, "f" * 33])
@@ -139,7 +139,7 @@ def test_a_missing_or_malformed_session_id_gets_a_new_one(fake_webchat, requeste
         return client.session_id
 
     session_id = run(scenario())
-    assert SESSION_ID.match(session_id) and session_id != requested
+    assert SESSION_TOKEN.match(session_id) and session_id != requested
 
 
 def test_the_sender_is_the_confirmed_session_not_the_one_in_the_message(fake_webchat):
@@ -151,7 +151,7 @@ def test_the_sender_is_the_confirmed_session_not_the_one_in_the_message(fake_web
         return client.session_id, payload
 
     session_id, payload = run(scenario())
-    assert payload["custom"]["seen"]["sender"] == session_id
+    assert payload["custom"]["seen"]["sender"] == session_id.split(".")[0]
 
 
 def test_a_message_before_any_session_request_is_ignored(fake_webchat):
@@ -306,3 +306,59 @@ def test_credentials_use_this_channel_with_session_persistence():
         "bot_message_evt": "bot_uttered",
         "session_persistence": True,
     }
+
+
+def test_a_bare_or_forged_session_id_opens_nothing(fake_webchat):
+    """Review S11: whoever saw a session id (screen, ticket) cannot join its room."""
+    async def scenario():
+        owner = await _client(fake_webchat.url)
+        bare = owner.session_id.split(".")[0]
+        forged = bare + "." + "0" * 32
+        thieves = [await _client(fake_webchat.url, session_id=stolen) for stolen in (bare, forged)]
+        await owner.say("ma question")
+        await owner.replies(2)
+        got = []
+        for thief in thieves:
+            got.append(thief.session_id)
+            await thief.say("moi")
+            _, payload = await thief.replies(2)
+            got.append(payload["custom"]["seen"]["sender"])
+            await thief.close()
+        await owner.close()
+        return bare, got
+
+    bare, got = run(scenario())
+    assert all(not value.startswith(bare) for value in got), got
+
+
+def test_a_new_session_request_leaves_the_previous_room(fake_webchat):
+    async def scenario():
+        watcher = await _client(fake_webchat.url)
+        owner = await _client(fake_webchat.url, session_id=watcher.session_id)
+        await watcher.request_session(None)  # the same socket moves to a new session
+        await owner.say("seulement pour moi")
+        await owner.replies(2)
+        quiet = await watcher.nothing_for(1.0)
+        await watcher.close()
+        await owner.close()
+        return quiet
+
+    assert run(scenario()) is True
+
+
+def test_a_flood_of_messages_is_refused_past_the_rate_limit(fake_webchat):
+    async def scenario():
+        client = await _client(fake_webchat.url)
+        for n in range(25):
+            await client.say(f"message {n}")
+        await asyncio.sleep(2)
+        texts = []
+        while not client.received.empty():
+            reply = client.received.get_nowait()
+            texts.append(reply.get("text") if isinstance(reply, dict) else None)
+        await client.close()
+        return texts
+
+    texts = run(scenario())
+    assert TOO_FAST in texts
+    assert sum(1 for t in texts if t and t.startswith("Reçu")) <= 20

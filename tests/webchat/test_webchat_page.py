@@ -50,7 +50,7 @@ def test_the_page_is_french_and_loads_only_its_own_scripts(fake_webchat):
     assert headers["Content-Type"].startswith("text/html")
     page = body.decode()
     assert '<html lang="fr">' in page
-    assert "<title>Assistant traite des êtres humains — essai pour les équipes</title>" in page
+    assert "<title>Notes</title>" in page  # neutral in the browser's history (S16)
     scripts = re.findall(r"<script\b([^>]*)>", page)
     assert scripts and all('src="/webchat/static/' in attrs for attrs in scripts)
     assert not re.search(r"\son[a-z]+=", page)  # no inline event handler
