@@ -14,8 +14,9 @@ import yaml
 from knowledge.config import REQUIRED_TOPICS_FILE, topic_of_intent
 from knowledge.content import Problem, Topic, display_path, read_content, read_entries
 from knowledge.style import RULES_FILE, load_rules, style_problems
-from knowledge.translations import missing_translations, read_translations, translation_problems
-from project_paths import CONTENT_DIR, DOMAIN_FILE, NLU_DATA_DIR, TRANSLATIONS_DIR
+from knowledge.translations import (missing_translations, read_translations, translation_problems,
+                                    translations_beside)
+from project_paths import CONTENT_DIR, DOMAIN_FILE, NLU_DATA_DIR
 
 
 def required_topics(path: Path = REQUIRED_TOPICS_FILE) -> list[str]:
@@ -60,8 +61,9 @@ def domain_intents(domain_file: Path, problems: list[Problem]) -> list[str]:
 
 
 def translation_gaps(content_dir: Path = CONTENT_DIR,
-                     translations_dir: Path = TRANSLATIONS_DIR) -> list[Problem]:
+                     translations_dir: Path | None = None) -> list[Problem]:
     """Topics a language does not have yet (answered in French there meanwhile)."""
+    translations_dir = translations_dir or translations_beside(content_dir)
     topics, _ = read_content(content_dir)
     translations, _ = read_translations(translations_dir)
     return missing_translations(topics, translations, translations_dir)
@@ -70,9 +72,10 @@ def translation_gaps(content_dir: Path = CONTENT_DIR,
 def check(content_dir: Path = CONTENT_DIR, nlu_dir: Path = NLU_DATA_DIR,
           domain_file: Path = DOMAIN_FILE, required_file: Path = REQUIRED_TOPICS_FILE,
           rules_file: Path = RULES_FILE,
-          translations_dir: Path = TRANSLATIONS_DIR) -> tuple[list[Topic], list[Problem]]:
+          translations_dir: Path | None = None) -> tuple[list[Topic], list[Problem]]:
     """All problems of the content and its translations, each naming its file and field."""
     content_dir = Path(content_dir)
+    translations_dir = translations_dir or translations_beside(content_dir)
     entries, problems = read_entries(content_dir)
     topics = [entry.topic for entry in entries]
     translations, translation_file_problems = read_translations(translations_dir)

@@ -19,7 +19,7 @@ from knowledge.content import ContentError, Topic, load_content, validate_topics
 from knowledge.db import (RelatedRow, SearchTermRow, SourceRow, StampRow, TopicRow, TranslationRow,
                           create_schema, make_engine)
 from knowledge.search import index_rows
-from knowledge.translations import read_translations, with_translations
+from knowledge.translations import read_translations, translations_beside, with_translations
 
 
 def _rows(topics: tuple[Topic, ...]) -> dict:
@@ -72,12 +72,12 @@ def build_database(url: str, topics: Iterable[Topic]) -> int:
 
 
 def load_database(url: str | None = None, content_dir: Path = project_paths.CONTENT_DIR,
-                  translations_dir: Path = project_paths.TRANSLATIONS_DIR) -> int:
+                  translations_dir: Path | None = None) -> int:
     """Parse the content and translation files (ContentError names file and line) and
     build the database. A missing translation is not an error here (the French text is
     then given): `python -m knowledge check` lists them."""
     topics = load_content(content_dir)
-    translations, problems = read_translations(translations_dir)
+    translations, problems = read_translations(translations_dir or translations_beside(content_dir))
     if problems:
         raise ContentError(problems)
     return build_database(url or config.db_url(), with_translations(topics, translations))

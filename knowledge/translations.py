@@ -15,7 +15,7 @@ from typing import Iterable
 import yaml
 
 from knowledge.content import Problem, Topic, display_path
-from project_paths import TRANSLATIONS_DIR
+from project_paths import CONTENT_DIR, TRANSLATIONS_DIR
 
 MAX_TITLE = 40
 REQUIRED = ("id", "language", "source_version", "reviewed", "title", "answer", "details")
@@ -31,6 +31,13 @@ class Translation:
     title: str
     answer: str
     details: str
+
+
+def translations_beside(content_dir: Path) -> Path:
+    """The translations of a content folder: knowledge/translations beside knowledge/content."""
+    if Path(content_dir).resolve() == CONTENT_DIR.resolve():
+        return TRANSLATIONS_DIR
+    return Path(content_dir).parent / "translations"
 
 
 def read_translations(folder: Path = TRANSLATIONS_DIR) -> tuple[list[Translation], list[Problem]]:

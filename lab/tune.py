@@ -42,7 +42,8 @@ def load_training(data_dir: Path) -> Tuple[List[str], List[str]]:
     from rasa.shared.nlu.training_data.loading import load_data
 
     texts, labels = [], []
-    for path in sorted(Path(data_dir).glob("*.yml")):
+    # Every language: data/nlu/*.yml (French) and data/nlu/<code>/*.yml.
+    for path in sorted(Path(data_dir).rglob("*.yml")):
         for message in load_data(str(path)).intent_examples:
             texts.append(message.get(TEXT))
             labels.append(message.get(INTENT))

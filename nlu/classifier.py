@@ -78,7 +78,10 @@ def fit_text_model(
         class_weight=config["class_weight"],
         max_iter=int(config["max_iter"]),
         random_state=config["random_state"],
-        solver="lbfgs",
+        # saga: same multinomial model as lbfgs, about ten times faster to train on the
+        # five languages' data (docs/nlu.md, "Training time"); tol 1e-3 is its stopping rule.
+        solver=config.get("solver", "lbfgs"),
+        tol=float(config.get("tol", 1e-4)),
         multi_class="multinomial",
     )
     model.fit(features, list(labels))
@@ -173,6 +176,8 @@ class TfidfLogRegClassifier(IntentClassifier, GraphComponent):
             "C": 10.0,
             "class_weight": "balanced",
             "max_iter": 3000,
+            "solver": "saga",
+            "tol": 1e-3,
             "random_state": 42,
             # Sentence features of earlier Rasa featurizers to join: none, dense
             # (e.g. SpacyFeaturizer), sparse (CountVectorsFeaturizer...), all.

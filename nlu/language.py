@@ -46,6 +46,8 @@ MODEL_DEFAULTS: Dict[str, Any] = {
     "C": 10.0,
     "class_weight": "balanced",
     "max_iter": 3000,
+    "solver": "saga",
+    "tol": 1e-3,
     "random_state": 42,
 }
 

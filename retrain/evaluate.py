@@ -58,6 +58,7 @@ GATE_ACCURACY = 0.95
 GATE_OOS_REJECTION = 0.90
 GATE_EMERGENCY_RECALL = 1.0
 GATE_SITUATIONS_ACCURACY = 0.90  # heldout/situations/
+GATE_CLARIFICATION_HITS = 0.80  # right topic among the buttons when the classifier missed
 GATE_LANGUAGE_ACCURACY = 0.90  # heldout/<language>/, each language
 GATE_LANGUAGE_ID = 0.97  # share of a language's held-out messages found in that language
 GATE_DANGER_RECALL = 1.0  # overall and in every language
@@ -86,6 +87,8 @@ class Prediction:
     raw_ranking: Tuple[Tuple[str, float], ...] = ()
     # The language nlu/language.py found (its best guess, sure or not).
     language: Optional[str] = None
+    # The classifier's topics, best first (what a clarification may offer).
+    ranked_topics: Tuple[str, ...] = ()
 
 
 def _is_nlu_file(path: Path) -> bool:
@@ -159,6 +162,7 @@ def predict(model_path: Path, examples: Sequence[Example]) -> Tuple[List[Predict
                     safety_net=danger.get("reason") if danger.get("detected") else None,
                     raw_ranking=tuple(ranking[:2]),
                     language=(parsed.get("language") or {}).get("code"),
+                    ranked_topics=tuple(name for name, _ in ranking[:5]),
                 )
             )
         elapsed = time.perf_counter() - start
@@ -571,6 +575,52 @@ def danger_markdown(danger: Dict[str, Any]) -> List[str]:
     return lines
 
 
+# --- clarification: are the offered topics the right ones? ----------------------------
+
+CLARIFY_STRATEGIES = ("search", "ranking", "ranking_then_search")
+
+
+def clarification_hits(predictions: Sequence[Prediction], content_dir: Optional[Path] = None,
+                       suggestions: int = 3) -> Dict[str, Any]:
+    """On the in-scope held-out messages the classifier got wrong (a clarification is
+    what the person then sees when it fell back), how often the right topic is among the
+    offered buttons, for each way of choosing them (actions/clarify.py uses the best)."""
+    import tempfile
+
+    from sqlalchemy.orm import Session
+
+    from actions.clarify import offered_topics
+    from knowledge.content import load_content
+    from knowledge.db import make_engine
+    from knowledge.loader import build_database
+    from knowledge.search import search_scores
+    from project_paths import CONTENT_DIR
+
+    missed = [p for p in predictions
+              if p.example.intent not in (OUT_OF_SCOPE_INTENT, EMERGENCY_INTENT)
+              and p.intent != p.example.intent]
+    hits = {name: 0 for name in CLARIFY_STRATEGIES}
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'kb.db'}"
+        build_database(url, load_content(content_dir or CONTENT_DIR))
+        engine = make_engine(url)
+        try:
+            with Session(engine, future=True) as session:
+                for p in missed:
+                    found = [t for t, _ in search_scores(session, p.example.text, suggestions)]
+                    offers = {
+                        "search": found,
+                        "ranking": offered_topics(list(p.ranked_topics), [], suggestions),
+                        "ranking_then_search": offered_topics(list(p.ranked_topics), found, suggestions),
+                    }
+                    for name, topics in offers.items():
+                        hits[name] += p.example.intent in topics
+        finally:
+            engine.dispose()
+    return {"missed": len(missed), "suggestions": suggestions,
+            "hit_rate": {name: _ratio(count, len(missed)) for name, count in hits.items()}}
+
+
 # --- the other held-out sets: heldout/<set>/ ------------------------------------------
 
 REFERENCE_LANGUAGE = "fr"
@@ -687,6 +737,9 @@ def evaluate(
         "mean_parse_ms": round(parse_ms, 2),
         "danger": None if perturbed else evaluate_danger(model_path, heldout_dir),
         "sets": evaluate_sets(by_set, training_dir),
+        # French held-out messages (main and situations) the classifier missed.
+        "clarification": None if perturbed else clarification_hits(
+            list(predictions) + list(by_set.get("situations", []))),
     }
 
 
@@ -775,6 +828,13 @@ def to_markdown(report: Dict[str, Any], max_examples_per_confusion: int = 8) -> 
             )
     if report.get("sets"):
         lines += sets_markdown(report["sets"])
+    if report.get("clarification"):
+        c = report["clarification"]
+        lines += ["", "## Clarification (French held-out messages the classifier missed)", "",
+                  f"{c['missed']} messages; share where the right topic is among the "
+                  f"{c['suggestions']} offered buttons, per way of choosing them "
+                  "(actions/clarify.py offers the classifier's ranking, then the search's):", ""]
+        lines += [f"- {name}: {_pct(rate)}" for name, rate in c["hit_rate"].items()]
     if report.get("danger"):
         lines += danger_markdown(report["danger"])
     lines += ["", "## Misclassified examples by confusion", ""]

@@ -8,11 +8,12 @@ import sys
 from datetime import date
 
 import pytest
-from kb_fixtures import REPO_ROOT, TOPICS, topic_yaml
+from kb_fixtures import TOPICS, topic_yaml
 
 from knowledge.__main__ import main, months_before
 from knowledge.content import ContentError, parse_topic_file, read_entries, url_problem
 from knowledge.style import default_rules, style_problems
+from project_paths import REPO_ROOT
 
 
 @pytest.fixture
@@ -21,12 +22,12 @@ def project(tmp_path, content_dir):
     nlu = tmp_path / "nlu"
     nlu.mkdir()
     for topic_id in TOPICS:
-        intent = topic_id.replace("-", "_")
+        intent = topic_id
         (nlu / f"{intent}.yml").write_text(
             f'version: "3.1"\nnlu:\n- intent: {intent}\n  examples: |\n    - une question\n',
             encoding="utf-8")
     domain = tmp_path / "domain.yml"
-    domain.write_text('version: "3.1"\nintents:\n  - titre_sejour\n', encoding="utf-8")
+    domain.write_text('version: "3.1"\nintents:\n  - titre-sejour\n', encoding="utf-8")
     required = tmp_path / "required.txt"
     required.write_text("titre-sejour\n", encoding="utf-8")
     return {"content": content_dir, "nlu": nlu, "domain": domain, "required": required}

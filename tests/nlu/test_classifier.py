@@ -110,7 +110,6 @@ def test_fast_rows_equal_sklearn_features():
     from retrain.evaluate import load_heldout
     from lab.tune import load_training
 
-    root = Path(__file__).resolve().parents[2]
     texts, _ = load_training(NLU_DATA_DIR)
     vectorizers = [_build_vectorizer("word", (1, 2), True).fit(texts),
                    _build_vectorizer("char_wb", (2, 5), True).fit(texts)]

@@ -190,3 +190,11 @@ def test_language_identification_of_french(predictions, sets):
     in_scope = [p for p in french if p.example.intent != ev.OUT_OF_SCOPE_INTENT]
     share = sum(p.language == "fr" for p in in_scope) / len(in_scope)
     assert share >= ev.GATE_LANGUAGE_ID, [p.example.text for p in in_scope if p.language != "fr"][:30]
+
+
+def test_clarification_offers_the_right_topic(predictions, sets):
+    """On the French held-out messages the classifier missed, the clarification's
+    buttons (actions/clarify.offered_topics) hold the right topic often enough."""
+    result = ev.clarification_hits(list(predictions) + list(sets["situations"]))
+    rate = result["hit_rate"]["ranking_then_search"]
+    assert result["missed"] > 0 and rate >= ev.GATE_CLARIFICATION_HITS, result

@@ -61,7 +61,9 @@ def fingerprint(folder):
 def test_a_missed_message_is_understood_after_one_turn_of_the_loop(tmp_path, own_stack):
     repo_data_before = fingerprint(NLU_DATA_DIR)
     nlu_data, bot_data = tmp_path / "nlu_data", tmp_path / "bot_data"
-    shutil.copytree(NLU_DATA_DIR, nlu_data)
+    # French only: the loop is the same in every language, and the fast model trains in seconds.
+    shutil.copytree(NLU_DATA_DIR, nlu_data, ignore=lambda folder, names: [
+        n for n in names if (Path(folder) / n).is_dir()])
     shutil.copytree(DATA_DIR, bot_data, ignore=shutil.ignore_patterns(NLU_DATA_DIR.name))
     domain = tmp_path / "domain.yml"
     shutil.copy(DOMAIN_FILE, domain)
