@@ -1,13 +1,19 @@
 """Cross-validation of the danger detector on its TRAINING data only.
 
     python -m lab.danger_cv [--C 3 10 30] [--folds 5] [--no-nlu]
+                            [--segments message|sentences|clauses] [--combine max|mean]
 
 Chooses the detector's regularisation and decision threshold without looking at the
 evaluation set (heldout/danger.yml): out-of-fold P(danger) of every training example
 (data/danger/*.yml, plus the ``urgence`` examples of data/nlu/ as positives unless
 --no-nlu), then, for each C, the highest threshold that misses no positive in CV and the
 false alarms it costs; the keyword net alone and joined to the classifier, for
-comparison. Prints a table; writes nothing.
+comparison. Scores are those of nlu.danger.DangerModel (the message whole and clause by
+clause, ``--segments``/``--combine``, defaults: config.yml's settings). Also reported: recall
+and false alarms on data/danger/mixed.yml (danger sentence + question, and their safe
+counterparts) and on composites of two held-out-fold examples of one language
+(nlu.danger.compose: a danger and a safe one, or two safe ones). Prints a table; writes
+nothing.
 """
 
 from __future__ import annotations
@@ -15,11 +21,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from nlu.danger import DANGER, DangerExample, TextModel, example_files, load_examples
+from nlu.danger import (
+    DANGER, NLU_LANG, DangerExample, DangerModel, TextModel, compose, example_files,
+    load_examples,
+)
 from nlu.emergency import EmergencyMatcher
 from project_paths import DATA_DIR, NLU_DATA_DIR
 
@@ -55,7 +64,7 @@ def nlu_examples() -> List[DangerExample]:
                 if intent and line.startswith("- "):
                     danger = intent == "urgence"
                     out.append(DangerExample(line[2:].strip(), DANGER if danger else "safe",
-                                             "general" if danger else None, "nlu"))
+                                             "general" if danger else None, NLU_LANG))
     return out
 
 
@@ -67,19 +76,31 @@ def training_examples(with_nlu: bool = True) -> List[DangerExample]:
     return examples
 
 
+def mixed_texts() -> set:
+    """Texts of data/danger/mixed.yml (danger sentence + question, safe counterparts)."""
+    return {e.text for e in load_examples([DANGER_DATA_DIR / "mixed.yml"])} \
+        if (DANGER_DATA_DIR / "mixed.yml").is_file() else set()
+
+
 def out_of_fold_scores(examples: Sequence[DangerExample], config: Dict, folds: int,
-                       seed: int = 42) -> np.ndarray:
+                       seed: int = 42) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Out-of-fold P(danger) of every example, and of composites of two held-out-fold
+    examples of one language (scores, danger labels)."""
     from sklearn.model_selection import StratifiedKFold
 
-    labels = np.array([e.label for e in examples])
     strata = np.array([f"{e.lang}-{e.label}" for e in examples])
     scores = np.zeros(len(examples))
+    comp_scores: List[float] = []
+    comp_labels: List[bool] = []
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train, test in splitter.split(np.zeros(len(examples)), strata):
-        model = TextModel.fit([examples[i].text for i in train], labels[train], config)
-        column = model.classes.index(DANGER)
-        scores[test] = model.proba([examples[i].text for i in test])[:, column]
-    return scores
+    for fold, (train, test) in enumerate(splitter.split(np.zeros(len(examples)), strata)):
+        model = DangerModel.fit([examples[i] for i in train], config, 0.5)
+        scores[test] = model.scores([examples[i].text for i in test])
+        pairs = compose([examples[i] for i in test if examples[i].lang != NLU_LANG],
+                        seed=100 + fold)
+        comp_scores += list(model.scores([e.text for e in pairs]))
+        comp_labels += [e.label == DANGER for e in pairs]
+    return scores, np.array(comp_scores), np.array(comp_labels)
 
 
 def rates(flags: np.ndarray, positive: np.ndarray) -> Dict[str, float]:
@@ -119,6 +140,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--no-nlu", action="store_true",
                         help="without the urgence examples of data/nlu/")
+    parser.add_argument("--segments", default="message",
+                        choices=["message", "sentences", "clauses"])
+    parser.add_argument("--combine", default="max", choices=["max", "mean"])
     args = parser.parse_args(argv)
 
     examples = training_examples(not args.no_nlu)
@@ -135,9 +159,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     print("| C | threshold (no CV miss) | CV false alarms | with keywords: recall at 0.5 | "
           "CV recall / false alarms at 0.5 | threshold at 10 % false alarms: recall |")
     print("|---|---|---|---|---|---|")
+    mixed = np.array([e.text in mixed_texts() for e in examples])
+    print(f"segments: {args.segments}, combine: {args.combine}")
     for c in args.C:
-        config = {"C": c}
-        scores = out_of_fold_scores(examples, config, args.folds)
+        config = {"C": c, "segments": args.segments, "combine": args.combine}
+        scores, comp_scores, comp_labels = out_of_fold_scores(examples, config, args.folds)
         threshold = recall_threshold(scores, positive)
         at = rates(scores >= threshold, positive)
         half = rates(scores >= 0.5, positive)
@@ -152,6 +178,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         for lang in sorted({e.lang for e in examples}):
             mask = np.array([e.lang == lang for e in examples])
             per_lang[lang] = rates((scores >= ten)[mask], positive[mask])
+        flags = scores >= ten
+        print(f"    at the 10 % threshold: mixed.yml recall {flags[mixed & positive].mean():.3f}"
+              f" / false alarms {flags[mixed & ~positive].mean():.3f}; composites recall "
+              f"{(comp_scores[comp_labels] >= ten).mean():.3f} / false alarms "
+              f"{(comp_scores[~comp_labels] >= ten).mean():.3f}")
         print("    per language at the 10 % threshold (nlu: the topic data): " + ", ".join(
             f"{k} R={v['recall']:.2f} FA={v['false_alarms']:.2f}" for k, v in per_lang.items()))
         print(f"    case accuracy (CV, positives): {case_accuracy(examples, config, args.folds):.3f}")

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import json
 import logging
+import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Text, Tuple
@@ -50,6 +52,7 @@ DANGER = "danger"
 SAFE = "safe"
 CASES = ("general", "child", "suicide")
 DEFAULT_CASE = "general"
+NLU_LANG = "nlu"  # language tag of the examples taken from the NLU data (all languages)
 DANGER_KEY = "danger"  # message attribute / parse-data key
 ENTITY_PREFIX = "danger_"  # entities danger_general, danger_child, danger_suicide
 
@@ -63,6 +66,83 @@ def prepare(text: Text) -> Text:
     accents (Cyrillic and Arabic letters are kept; their diacritics are folded)."""
     return normalize(text or "", typography=True, repeats=True, lowercase=True,
                      sms=False, accents=True)
+
+
+# --- message parts ---------------------------------------------------------------------
+
+# A message is scored whole and part by part, and its score is the highest: one danger
+# clause makes the message a danger message even when a question or a story follows
+# ("il me frappe en ce moment, comment porter plainte ?"). Parts: sentence ends, commas,
+# semicolons, newlines (Latin and Arabic punctuation) and the words that join two clauses
+# in the five languages. Arabic "و" is cut only when it stands alone: glued to a word it
+# is also the first letter of many words.
+_SENTENCE_BREAKS = r"[.!?;\n\r\u2026\u061f\u061b]+"
+_CLAUSE_BREAKS = r"[.!?;,:\n\r\u2026\u061f\u061b\u060c]+"
+CONJUNCTIONS = (
+    # fr
+    "et", "mais", "puis", "donc", "alors", "si", "car", "parce que", "quand",
+    # en, Nigerian Pidgin
+    "and", "but", "so", "if", "because", "when", "then", "abeg",
+    # ro (with and without diacritics)
+    "și", "şi", "si", "dar", "iar", "dacă", "daca", "pentru că", "pentru ca", "când", "cand",
+    # bg, Cyrillic and Latin
+    "и", "но", "а", "ако", "защото", "когато", "ako", "zashtoto", "kogato",
+    # ar (MSA and Darija, Arabic script; Darija in Latin letters)
+    "و", "ثم", "لكن", "ولكن", "إذا", "اذا", "لو", "إلا", "الا", "حيت", "لأن", "لان",
+    "w", "wa", "walakin", "walakine", "ila", "ida", "ila kan", "hit", "hitach",
+)
+# Cut before the joining word, which stays with its clause ("si je porte plainte").
+_CONJUNCTION_BREAKS = re.compile(
+    r"\s+(?=(?:" + "|".join(re.escape(c) for c in sorted(CONJUNCTIONS, key=len, reverse=True))
+    + r")\s)", re.IGNORECASE)
+_JOINERS = {c.lower() for c in CONJUNCTIONS}
+SEGMENT_MODES = ("message", "sentences", "clauses")
+
+
+def segments(text: Text, mode: Text = "clauses") -> List[Text]:
+    """The parts of a message that are scored: the whole message first, then (mode
+    ``sentences``) its sentences or (mode ``clauses``) its clauses; parts of fewer than
+    two word characters are dropped, duplicates removed."""
+    if mode not in SEGMENT_MODES:
+        raise ValueError(f"segment mode must be one of {SEGMENT_MODES}, not {mode!r}")
+    parts = [text]
+    if mode != "message":
+        pieces = re.split(_SENTENCE_BREAKS if mode == "sentences" else _CLAUSE_BREAKS, text)
+        if mode == "clauses":
+            pieces = [p for piece in pieces for p in _CONJUNCTION_BREAKS.split(piece)]
+        parts += [p.strip() for p in pieces]
+    seen, out = set(), []
+    for part in parts:
+        key = part.strip().lower()
+        if len(re.findall(r"\w", key)) >= 2 and key not in seen and key not in _JOINERS:
+            seen.add(key)
+            out.append(part)
+    return out or [text]
+
+
+def compose(examples: Sequence["DangerExample"], per_example: int = 1,
+            seed: int = 42) -> List["DangerExample"]:
+    """Training composites: each danger example joined with a safe example of the same
+    language (label danger; both orders, comma or full stop between), and each safe
+    example with another safe one (label safe). Teaches the whole-message score that a
+    danger clause stays danger when a question or a story comes with it."""
+    rng = random.Random(seed)
+    safe_by_lang: Dict[str, List[DangerExample]] = {}
+    for example in examples:
+        if example.label == SAFE:
+            safe_by_lang.setdefault(example.lang, []).append(example)
+    out = []
+    for example in examples:
+        pool = safe_by_lang.get(example.lang) or []
+        for _ in range(per_example if pool else 0):
+            other = rng.choice(pool)
+            if other is example:
+                continue
+            joiner = rng.choice([", ", ". ", " ", "\n"])
+            first, second = (example, other) if rng.random() < 0.6 else (other, example)
+            out.append(DangerExample(first.text + joiner + second.text, example.label,
+                                     example.case, example.lang))
+    return out
 
 
 # --- training data --------------------------------------------------------------------
@@ -108,7 +188,12 @@ MODEL_DEFAULTS: Dict[str, Any] = {
     "class_weight": "balanced",
     "max_iter": 3000,
     "random_state": 42,
+    # how a message is cut before scoring (``segments``); composites per example (``compose``)
+    "segments": "message",
+    "combine": "max",
+    "compose": 0,
 }
+COMBINE_MODES = ("max", "mean")
 
 
 class TextModel:
@@ -180,26 +265,52 @@ class DangerModel:
     keyword net; pure Python, shared by the Rasa component, the evaluation and lab/."""
 
     def __init__(self, detector: TextModel, case_model: Optional[TextModel],
-                 threshold: float, matcher: Any = None) -> None:
+                 threshold: float, matcher: Any = None, segment_mode: str = "message",
+                 combine: str = "max") -> None:
         self.detector, self.case_model = detector, case_model
         self.threshold = float(threshold)
         self.matcher = matcher
+        self.segment_mode, self.combine = segment_mode, combine
+        if combine not in COMBINE_MODES:
+            raise ValueError(f"combine must be one of {COMBINE_MODES}, not {combine!r}")
 
     @classmethod
     def fit(cls, examples: Sequence[DangerExample], config: Dict[str, Any],
             threshold: float, matcher: Any = None) -> "DangerModel":
-        detector = TextModel.fit([e.text for e in examples], [e.label for e in examples], config)
+        config = {**MODEL_DEFAULTS, **config}
+        training = list(examples) + compose(examples, int(config["compose"]))
+        detector = TextModel.fit([e.text for e in training], [e.label for e in training], config)
         positives = [e for e in examples if e.label == DANGER]
         case_model = None
         if len({e.case for e in positives}) > 1:
             case_model = TextModel.fit([e.text for e in positives],
                                        [e.case for e in positives], config)
-        return cls(detector, case_model, threshold, matcher)
+        return cls(detector, case_model, threshold, matcher, config["segments"],
+                   config["combine"])
+
+    def best_parts(self, texts: Sequence[str]) -> Tuple[np.ndarray, List[str]]:
+        """P(danger) of each text and its part that scored highest (``segments``); the
+        classifier alone, all parts in one batch. ``combine``: ``max``, the best part's
+        score; ``mean``, the mean of the whole message's and the best part's scores (the
+        whole message keeps a say: "si je porte plainte, il va me tuer ?" is a question,
+        though its last clause alone sounds like danger)."""
+        parts = [segments(t, self.segment_mode) for t in texts]
+        flat = [p for ps in parts for p in ps]
+        column = self.detector.classes.index(DANGER)
+        flat_scores = self.detector.proba(flat)[:, column] if flat else np.zeros(0)
+        scores, best, start = np.zeros(len(texts)), [], 0
+        for index, ps in enumerate(parts):
+            chunk = flat_scores[start:start + len(ps)]
+            top = int(chunk.argmax())
+            scores[index] = (chunk[top] if self.combine == "max"
+                             else (chunk[0] + chunk[top]) / 2.0)  # chunk[0]: the whole
+            best.append(ps[top])
+            start += len(ps)
+        return scores, best
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """P(danger) of each text, from the classifier alone."""
-        column = self.detector.classes.index(DANGER)
-        return self.detector.proba(texts)[:, column]
+        return self.best_parts(texts)[0]
 
     def case_of(self, texts: Sequence[str]) -> List[str]:
         if self.case_model is None:
@@ -208,7 +319,7 @@ class DangerModel:
         return [self.case_model.classes[int(i)] for i in probs.argmax(axis=1)]
 
     def verdicts(self, texts: Sequence[str]) -> List[Verdict]:
-        scores = self.scores(texts) if texts else []
+        scores, parts = self.best_parts(texts) if texts else ([], [])
         out = []
         for text, score in zip(texts, scores):
             reason = None
@@ -219,14 +330,17 @@ class DangerModel:
             out.append(Verdict(reason is not None, float(score), None, reason))
         fired = [i for i, v in enumerate(out) if v.detected]
         if fired:
-            cases = self.case_of([texts[i] for i in fired])
+            # the case of the part that fired (a whole message if the keywords did)
+            cases = self.case_of([parts[i] if out[i].reason == "classifier" else texts[i]
+                                  for i in fired])
             for i, case in zip(fired, cases):
                 out[i] = Verdict(True, out[i].score, case, out[i].reason)
         return out
 
     def dump(self) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
         meta, arrays = self.detector.dump("detector_")
-        state: Dict[str, Any] = {"threshold": self.threshold, "detector": meta, "case": None}
+        state: Dict[str, Any] = {"threshold": self.threshold, "detector": meta, "case": None,
+                                 "segments": self.segment_mode, "combine": self.combine}
         if self.case_model is not None:
             case_meta, case_arrays = self.case_model.dump("case_")
             state["case"] = case_meta
@@ -239,7 +353,8 @@ class DangerModel:
         detector = TextModel.restore(state["detector"], arrays, "detector_")
         case_model = (TextModel.restore(state["case"], arrays, "case_")
                       if state.get("case") else None)
-        return cls(detector, case_model, state["threshold"], matcher)
+        return cls(detector, case_model, state["threshold"], matcher,
+                   state.get("segments", "message"), state.get("combine", "max"))
 
     def save(self, folder: Path) -> None:
         state, arrays = self.dump()
@@ -343,9 +458,9 @@ class DangerDetector(GraphComponent):
             if not text or text.lower() in known or text.lstrip().startswith("/"):
                 continue
             if message.get(INTENT) in positives:
-                examples.append(DangerExample(text, DANGER, DEFAULT_CASE, "fr"))
+                examples.append(DangerExample(text, DANGER, DEFAULT_CASE, NLU_LANG))
             elif self.config["nlu_negatives"] and message.get(INTENT):
-                examples.append(DangerExample(text, SAFE, None, "fr"))
+                examples.append(DangerExample(text, SAFE, None, NLU_LANG))
         if len({e.label for e in examples}) < 2:
             raise ValueError(f"DangerDetector needs danger and safe examples in {self._data_dir()}")
         model_config = {k: self.config[k] for k in MODEL_DEFAULTS}

@@ -46,7 +46,7 @@ def _context():
 
 
 def _trained(tmp_path, data_dir, **config):
-    (tmp_path / "storage").mkdir()
+    (tmp_path / "storage").mkdir(parents=True)
     storage = LocalModelStorage(tmp_path / "storage")
     config = {**DangerDetector.get_default_config(), "data_dir": str(data_dir),
               "threshold": 0.5, "keywords": False, **config}
@@ -102,3 +102,26 @@ def test_untrained_detector_flags_nothing(tmp_path):
                                    Resource("none"), _context())
     [message] = detector.process([_message("au secours")])
     assert message.get("danger") is None
+
+
+def test_segments_cut_clauses_and_keep_the_joining_word():
+    from nlu.danger import segments
+
+    text = "il me frappe en ce moment, comment porter plainte ?"
+    assert segments(text, "clauses") == [text, "il me frappe en ce moment",
+                                         "comment porter plainte"]
+    assert segments("il est là et si je sors il me tue", "clauses")[1:] == [
+        "il est là", "si je sors il me tue"]  # "et" alone between two breaks: dropped
+    assert segments(text, "message") == [text]
+    assert segments("ضربني الآن و أنفي ينزف، كيف أقدم شكوى؟", "clauses")[1:] == [
+        "ضربني الآن", "و أنفي ينزف", "كيف أقدم شكوى"]
+
+
+def test_a_danger_clause_followed_by_a_question_keeps_a_danger_score(tmp_path, data_dir):
+    mixed = "un homme me suit maintenant, comment avoir un titre de séjour ?"
+    whole = _trained(tmp_path / "a", data_dir, segments="message").model
+    by_clause = _trained(tmp_path / "b", data_dir, segments="clauses", combine="mean").model
+    assert by_clause.segment_mode == "clauses" and by_clause.combine == "mean"  # persisted
+    assert by_clause.scores([mixed])[0] > whole.scores([mixed])[0]
+    best = by_clause.best_parts([mixed])[1][0]
+    assert best == "un homme me suit maintenant"
