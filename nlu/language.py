@@ -77,8 +77,12 @@ def supported_languages(nlu_dir: Path) -> List[str]:
 class LanguageModel:
     """The fitted classifier and the rule that turns its scores into a decision."""
 
-    def __init__(self, model: TextModel, threshold: float) -> None:
+    def __init__(self, model: TextModel, threshold: float, short_threshold: float = 0.95,
+                 short_words: int = 3) -> None:
         self.model, self.threshold = model, float(threshold)
+        # One or two words are weak evidence ("passeport", "ok", "restart" are shared by
+        # several languages' users): they need more confidence to change the language.
+        self.short_threshold, self.short_words = float(short_threshold), int(short_words)
 
     @property
     def languages(self) -> List[str]:
@@ -86,9 +90,10 @@ class LanguageModel:
 
     @classmethod
     def fit(cls, examples: Sequence[Tuple[str, str]], threshold: float,
-            config: Optional[Dict[str, Any]] = None) -> "LanguageModel":
+            config: Optional[Dict[str, Any]] = None, short_threshold: float = 0.95) -> "LanguageModel":
         texts, labels = zip(*examples)
-        return cls(TextModel.fit(texts, labels, {**MODEL_DEFAULTS, **(config or {})}), threshold)
+        return cls(TextModel.fit(texts, labels, {**MODEL_DEFAULTS, **(config or {})}), threshold,
+                   short_threshold)
 
     def best(self, texts: Sequence[str]) -> List[Tuple[str, float]]:
         probs = self.model.proba(texts)
@@ -97,7 +102,8 @@ class LanguageModel:
     def decide(self, text: str, hint: Optional[str]) -> Dict[str, Any]:
         """The language of one message: the text when sure, else the front's hint."""
         code, confidence = self.best([text])[0]
-        sure = confidence >= self.threshold
+        short = len(text.split()) < self.short_words
+        sure = confidence >= (self.short_threshold if short else self.threshold)
         if not sure and hint in self.languages:
             return {"code": hint, "confidence": round(confidence, 4), "source": "hint"}
         return {"code": code, "confidence": round(confidence, 4),
@@ -105,7 +111,8 @@ class LanguageModel:
 
     def save(self, folder: Path) -> None:
         meta, arrays = self.model.dump("language_")
-        state = {"threshold": self.threshold, "model": meta}
+        state = {"threshold": self.threshold, "short_threshold": self.short_threshold,
+                 "short_words": self.short_words, "model": meta}
         (Path(folder) / "language.json").write_text(json.dumps(state, ensure_ascii=False),
                                                     encoding="utf-8")
         np.savez_compressed(Path(folder) / "language.npz", **arrays)
@@ -115,7 +122,8 @@ class LanguageModel:
         state = json.loads((Path(folder) / "language.json").read_text(encoding="utf-8"))
         with np.load(Path(folder) / "language.npz", allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
-        return cls(TextModel.restore(state["model"], arrays, "language_"), state["threshold"])
+        return cls(TextModel.restore(state["model"], arrays, "language_"), state["threshold"],
+                   state.get("short_threshold", 0.95), state.get("short_words", 3))
 
 
 @DefaultV1Recipe.register(
@@ -123,11 +131,12 @@ class LanguageModel:
 )
 class LanguageDetector(GraphComponent):
     """Config: ``nlu_dir`` (default data/nlu), ``threshold`` (the confidence from which
-    the text decides over the front's hint and the conversation's language)."""
+    the text decides over the front's hint and the conversation's language) and
+    ``short_threshold`` (the same for messages of one or two words)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**MODEL_DEFAULTS, "nlu_dir": None, "threshold": 0.7}
+        return {**MODEL_DEFAULTS, "nlu_dir": None, "threshold": 0.7, "short_threshold": 0.95}
 
     @staticmethod
     def required_packages() -> List[Text]:
@@ -152,7 +161,8 @@ class LanguageDetector(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         examples = language_examples(self._nlu_dir())
         model_config = {k: self.config[k] for k in MODEL_DEFAULTS}
-        self.model = LanguageModel.fit(examples, self.config["threshold"], model_config)
+        self.model = LanguageModel.fit(examples, self.config["threshold"], model_config,
+                                       self.config["short_threshold"])
         with self._model_storage.write_to(self._resource) as model_dir:
             self.model.save(model_dir)
         return self._resource

@@ -9,6 +9,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu.danger import DangerDetector
 from project_paths import CONFIG_FILE
 from nlu.components import (
     ORIGINAL_TEXT_KEY,
@@ -312,12 +313,13 @@ def test_bot_config_builds_a_graph():
     recipe = Recipe.recipe_for_name(config.get("recipe"))
     model_config = recipe.graph_config_for_recipe(config, {}, training_type=TrainingType.NLU)
     uses = {node.uses.__name__ for node in model_config.predict_schema.nodes.values()}
-    assert {"TextNormalizer", "EmergencySafetyNet", "FallbackClassifier"} <= uses
-    # The net is the last NLU node before Rasa's payload handler.
+    assert {"TextNormalizer", "FallbackClassifier", "LanguageDetector", "DangerDetector"} <= uses
+    # The danger detector is the last NLU node before Rasa's payload handler: nothing
+    # after it can override its verdict.
     nodes = model_config.predict_schema.nodes
     handler = next(n for n in nodes.values() if n.uses.__name__ == "RegexMessageHandler")
     last_nlu = nodes[handler.needs["messages"]]
-    assert last_nlu.uses is EmergencySafetyNet
+    assert last_nlu.uses is DangerDetector
 
 
 @pytest.mark.parametrize(

@@ -119,7 +119,7 @@ def test_replicas_run_without_rasas_api_unless_asked_for_maintenance():
 
 
 def test_supervisord_configuration_gives_each_program_its_own_settings(tmp_path):
-    url = "postgresql://u:pw@127.0.0.1:5432/db"
+    url = "postgresql://u@127.0.0.1:5432/db"
     telegram = {"TELEGRAM_BOT_TOKEN": "1:" + "t" * 30, "SENDER_ID_SECRET": "s" * 64,
                 "TELEGRAM_WEBHOOK_URL": "https://x/telegram/abc", "TELEGRAM_WEBHOOK_SECRET": "w" * 40}
     profile = Profile(prod_dir=tmp_path / "prod", tracker_url=url, knowledge_url=url + "_kb",

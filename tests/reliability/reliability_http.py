@@ -16,6 +16,8 @@ NORMAL_QUESTION = "comment porter plainte ?"
 NORMAL_TOPIC = "porter-plainte"
 # A few of the commonest French words: an answer in French holds at least one.
 FRENCH_WORDS = re.compile(r"\b(vous|je|le|la|les|de|des|pour|est|une|un|votre)\b", re.IGNORECASE)
+# A message in another language (English-looking junk such as SQL) may be answered in it.
+ENGLISH_WORDS = re.compile(r"\b(you|the|to|of|your|can|is|a)\b", re.IGNORECASE)
 
 
 def tracker(stack, sender: str) -> Dict[str, Any]:
@@ -31,11 +33,13 @@ def user_events(conversation: Dict[str, Any]) -> List[Dict[str, Any]]:
 
 
 def assert_clear_answer(replies: Any) -> None:
-    """200 with a French answer and the answer payload of every reply turn."""
+    """200 with an answer (in French, or in English for English-looking input) and the
+    answer payload of every reply turn."""
     assert isinstance(replies, list) and replies, replies
     assert payloads(replies), f"no answer payload in {replies}"
     assert all("topic" in p for p in payloads(replies)), replies
-    assert FRENCH_WORDS.search(texts(replies)), f"no French answer in {replies}"
+    answer = texts(replies)
+    assert FRENCH_WORDS.search(answer) or ENGLISH_WORDS.search(answer), f"no answer in {replies}"
 
 
 def assert_clear_refusal(status: int, body: Any) -> None:
