@@ -104,13 +104,10 @@ def test_dense_features_required_when_configured(storage):
 def test_fast_rows_equal_sklearn_features():
     """TfidfRows (used at run time) gives sklearn's TF-IDF features, on the real training
     and held-out sentences and on edge cases (empty, unknown words only, repeats)."""
-    from pathlib import Path
-
     from nlu.classifier import TfidfRows, _build_vectorizer, text_features
     from retrain.evaluate import load_heldout
     from lab.tune import load_training
 
-    root = Path(__file__).resolve().parents[2]
     texts, _ = load_training(NLU_DATA_DIR)
     vectorizers = [_build_vectorizer("word", (1, 2), True).fit(texts),
                    _build_vectorizer("char_wb", (2, 5), True).fit(texts)]
