@@ -1,6 +1,6 @@
 # The assistant's front door. `make run` and `make test` set up whatever is missing
-# (virtual environment, French spaCy pipeline, knowledge database, trained model,
-# web widget bundle), then start the assistant or run every test. Every step is
+# (virtual environment, knowledge database, trained model, web widget bundle), then
+# start the assistant or lint and run every test. Every step is
 # skipped when its inputs did not change.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -11,6 +11,7 @@ STAMP     := $(VENV)/.installed
 MODEL     := models/assistant.tar.gz
 KB_DB     := var/knowledge.db
 WEBCHAT   := var/webchat/node_modules/rasa-webchat/lib/index.js
+RUFF      ?= $(VENV)/bin/ruff
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
@@ -19,11 +20,12 @@ RASA_DATA   := $(shell find data -name '*.yml')
 CONTENT     := $(wildcard knowledge/content/*.yml)
 NLU_CODE    := $(wildcard nlu/*.py) $(wildcard nlu/*.yml)
 
-.PHONY: help install run test train evaluate validate knowledge clean distclean chromium
+.PHONY: help install run test lint train evaluate validate knowledge clean distclean chromium
 
 help:
 	@echo "make run       set up what is missing, then start the assistant (Ctrl-C stops it)"
-	@echo "make test      set up what is missing, then run every test"
+	@echo "make test      set up what is missing, then lint and run every test"
+	@echo "make lint      ruff check (settings in pyproject.toml)"
 	@echo "make install   virtual environment with the exact versions of requirements.lock"
 	@echo "make train     train the model if its data or configuration changed"
 	@echo "make evaluate  train if needed, measure the NLU on the held-out set (reports/), compare with the previous model"
@@ -68,8 +70,13 @@ chromium:
 run: $(STAMP) $(KB_DB) $(MODEL) $(WEBCHAT)
 	$(PY) -m bot.launcher
 
-test: $(STAMP) $(KB_DB) $(MODEL) $(WEBCHAT) chromium
+# Lint first: it takes a second, the tests take minutes.
+test: lint $(STAMP) $(KB_DB) $(MODEL) $(WEBCHAT) chromium
 	$(PY) -m pytest --ignore=tests/prod
+
+# ruff is pinned in requirements.lock; its settings are in pyproject.toml.
+lint: $(STAMP)
+	$(RUFF) check .
 
 # retrain.evaluate's figures, then the regression gate against the deployed (else previous)
 # model, or BASELINE=models/<file>.tar.gz (retrain/regression.py).

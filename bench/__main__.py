@@ -1,5 +1,6 @@
 """`make bench`: measures the whole assistant on this machine and writes
-docs/BENCHMARKS.md and docs/benchmarks.json.
+reports/benchmarks.md and reports/benchmarks.json (not committed: each report names the commit
+it measured).
 
     python -m bench [--seconds-per-level 20] [--sequential 150] [--users 1,10,50]
 
@@ -297,8 +298,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(DEFAULT_MODEL))
     parser.add_argument("--kb-db", default=str(REPO_ROOT / "var" / "knowledge.db"))
-    parser.add_argument("--out-md", default=str(REPO_ROOT / "docs" / "BENCHMARKS.md"))
-    parser.add_argument("--out-json", default=str(REPO_ROOT / "docs" / "benchmarks.json"))
+    parser.add_argument("--out-md", default=str(REPO_ROOT / "reports" / "benchmarks.md"))
+    parser.add_argument("--out-json", default=str(REPO_ROOT / "reports" / "benchmarks.json"))
     parser.add_argument("--sequential", type=int, default=150, help="requests per sequential run")
     parser.add_argument("--sequential-max-seconds", type=float, default=60)
     parser.add_argument("--seconds-per-level", type=float, default=20)

@@ -1,4 +1,4 @@
-"""docs/BENCHMARKS.md from the results of one run (the same figures as the JSON)."""
+"""reports/benchmarks.md from the results of one run (the same figures as the JSON)."""
 from typing import Any, Dict, List, Optional
 
 
@@ -29,7 +29,7 @@ def markdown(r: Dict[str, Any]) -> str:
         "# Benchmarks",
         "",
         "Written by `make bench` (`python -m bench`, code in `bench/`); the same figures are in",
-        "`docs/benchmarks.json`. The benchmark starts its own stack as `make run` does (action",
+        "`reports/benchmarks.json`. The benchmark starts its own stack as `make run` does (action",
         "server, Rasa server; SQLite knowledge base and conversation store) on free ports and",
         "sends requests to 127.0.0.1 only. Figures depend on the machine and on what else runs",
         "on it: see the load average and the CPU used by other processes below.",

@@ -1,7 +1,7 @@
 """Response generator that completes the answer payload of static responses.
 
 Static Rasa responses (the emergency reply) cannot know what the NLU predicted, yet
-every reply turn must carry the intent and confidence (shared/TOPICS.md). This
+every reply turn must carry the intent and confidence (docs/contracts.md). This
 generator fills them from the tracker, so the emergency reply keeps working without
 the action server. It also gives the response in the conversation's language
 (bot/responses/messages_<code>.yml), so the emergency numbers come in the person's

@@ -1,17 +1,16 @@
 """Fixes to measured hot spots of Rasa 3.6, applied where our Rasa servers start
 (bot/launcher.py, deploy/rasa_server.py). Each keeps Rasa's behaviour and errors.
 
+They replace Rasa internals, so they are applied only on the Rasa version they were
+written and tested against (PINNED_RASA_VERSION, the one of requirements.lock); on any
+other version apply() logs one line and changes nothing: the server runs unpatched.
+
 - Rasa validates every action server reply with `jsonschema.validate()`, which checks
   the schema itself again on each call: about 40 ms of CPU per custom action here. The
   schema never changes, so the validator is built once.
 - Rasa finds an event's class by walking every subclass of `Event` (with an
   `inspect.isabstract` call each) for every event it reads back from the conversation
   store: about 7 % of a turn's CPU. The class found for a type name is remembered.
-- Rasa runs its small prediction graphs (NLU pipeline; policy) with dask's scheduler,
-  whose bookkeeping cost ~11 % of a turn's CPU, more than our NLU pipeline. The graph
-  is evaluated here node by node in dependency order, with the same inputs, outputs,
-  and errors. It also skips the debug line that formats every graph input (message
-  texts) even when debug logging is off.
 - A full garbage collection walks every object of the loaded model and of TensorFlow
   (which Rasa imports): ~250 ms during which no message is answered, a few times a
   minute under load. Once a model is loaded, the objects alive are frozen out of the
@@ -22,19 +21,23 @@
 """
 import asyncio
 import gc
+import logging
 import weakref
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Text, Type
+from typing import Any, Dict, Optional, Text, Type
 
 import aiohttp
 import jsonschema
+import rasa
 import rasa.core.run
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
-from rasa.engine.exceptions import GraphRunError
-from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import Event
 from rasa.utils.endpoints import EndpointConfig
+
+logger = logging.getLogger(__name__)
+
+PINNED_RASA_VERSION = "3.6.21"
 
 
 @lru_cache(maxsize=1)
@@ -71,30 +74,6 @@ def _resolve_event_type(type_name: Text, default: Optional[Type[Event]] = None
         if found is not None and found.type_name == type_name:
             _event_classes[type_name] = found
     return found
-
-
-def _run_graph_in_order(self: DaskGraphRunner, inputs: Optional[Dict[Text, Any]] = None,
-                        targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
-    """`DaskGraphRunner.run`, each needed node called once, after the nodes it needs."""
-    run_targets = targets if targets else self._graph_schema.target_names
-    schema = self._graph_schema.minimal_graph_schema(run_targets)
-    graph: Dict[Text, Any] = dict.fromkeys(schema.nodes)
-    self._add_inputs_to_graph(inputs, graph)  # Rasa's checks; an input becomes (name, value)
-    results = {name: graph[name] for name in (inputs or {})}
-
-    def result(name: Text) -> Any:
-        if name not in results:
-            node = schema.nodes.get(name)
-            if node is None:
-                return name  # as with dask: a missing input is passed as its name
-            needed = [result(dependency) for dependency in node.needs.values()]
-            results[name] = self._instantiated_nodes[name](*needed)
-        return results[name]
-
-    try:
-        return dict(result(target) for target in run_targets)
-    except RuntimeError as error:
-        raise GraphRunError("Error running runner.") from error
 
 
 _rasa_load_model = Agent.load_model
@@ -155,10 +134,16 @@ async def _close_resources(app: Any, loop: Any) -> None:
     await _rasa_close_resources(app, loop)
 
 
-def apply() -> None:
+def apply() -> bool:
+    """Patches Rasa if it is the pinned version; says so and does nothing otherwise."""
+    if rasa.__version__ != PINNED_RASA_VERSION:
+        logger.warning("Rasa speedups not applied: written for Rasa %s, this is Rasa %s; "
+                       "the server runs unpatched (bot/rasa_speedups.py).",
+                       PINNED_RASA_VERSION, rasa.__version__)
+        return False
     RemoteAction._validate_action_result = _validate_action_result
     Event.resolve_by_type = staticmethod(_resolve_event_type)
-    DaskGraphRunner.run = _run_graph_in_order
     Agent.load_model = _load_model_then_freeze
     EndpointConfig.session = _kept_session
     rasa.core.run.close_resources = _close_resources
+    return True

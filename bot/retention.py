@@ -20,6 +20,7 @@ from bot import feedback
 from bot.disk_erasure import forget_on_disk, quiet_server_log, vacuum, zero_deleted_rows
 from bot.settings import private_files, tracker_db_url
 from project_paths import VAR_DIR
+from retrain.inbox import prune_inbox
 
 logger = logging.getLogger(__name__)
 DEFAULT_INBOX = VAR_DIR / "inbox.yml"
@@ -66,8 +67,6 @@ def _delete_old_events(engine: sa.engine.Engine, cutoff: float) -> Dict[str, int
 def _prune_inbox(inbox, db_url: str) -> int:
     if inbox is None or not os.path.exists(inbox):
         return 0
-    from retrain.inbox import prune_inbox
-
     return prune_inbox(inbox, db_url)
 
 

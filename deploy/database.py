@@ -24,6 +24,7 @@ from typing import Dict, List, Optional
 from urllib.parse import urlsplit
 
 from deploy.template import SetupError
+from knowledge.loader import load_database
 from project_paths import VAR_DIR
 
 PROD_DIR = VAR_DIR / "prod"
@@ -133,9 +134,10 @@ def init_db(tracker_url: str, knowledge_url: str) -> str:
     """Database(s), tables (conversations, feedback, knowledge) and knowledge content.
     Returns a summary line."""
     created = [safe_url(u) for u in dict.fromkeys([tracker_url, knowledge_url]) if ensure_database(u)]
+    # Here, not at the top: they import Rasa (TensorFlow, seconds), which only this
+    # command needs among the module's commands.
     from bot import feedback
     from bot.tracker_store import ErasableSQLTrackerStore
-    from knowledge.loader import load_database
 
     ErasableSQLTrackerStore(url=tracker_url).engine.dispose()  # creates the events table
     feedback.engine(tracker_url).dispose()  # creates the feedback table

@@ -25,6 +25,7 @@ import os
 import sys
 from pathlib import Path
 from typing import List, Mapping, Optional
+
 from project_paths import CREDENTIALS_FILE, DEFAULT_MODEL, REPO_ROOT
 from secrets_policy import secret_problem
 
@@ -92,6 +93,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.environ.pop("RASA_API_TOKEN", None)  # Rasa has it now (if at all); nothing else here needs it
     print(f"deploy.rasa_server: model {model.resolve()}"
           f"{', maintenance API on' if MAINTENANCE_FLAG in argv else ''}", file=sys.stderr, flush=True)
+    # Imported only now: Rasa (and TensorFlow) read the environment and sys.path set above.
     from rasa.__main__ import main as rasa_main
 
     from bot import rasa_speedups

@@ -30,14 +30,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from retrain.inbox import (DEFAULT_DATA_DIR, DEFAULT_HELDOUT_DIR, DEFAULT_INBOX, FALLBACK_INTENT,
-                               IGNORE, InboxFileError, ignored_path, prune_inbox, read_ignored,
-                               read_inbox, write_inbox)
+from bot.settings import tracker_db_url
+from knowledge.check import domain_intents as read_domain_intents
+from project_paths import DOMAIN_FILE, REPO_ROOT
+from retrain.inbox import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_HELDOUT_DIR,
+    DEFAULT_INBOX,
+    FALLBACK_INTENT,
+    IGNORE,
+    InboxFileError,
+    ignored_path,
+    prune_inbox,
+    read_ignored,
+    read_inbox,
+    write_inbox,
+)
 from retrain.masking import mask_personal_data
 from retrain.pii import personal_data
-from retrain.trainingdata import (add_examples, clean_example, example_key, file_for_intent,
-                                      lookup, read_examples)
-from project_paths import DOMAIN_FILE, REPO_ROOT
+from retrain.trainingdata import (
+    add_examples,
+    clean_example,
+    example_key,
+    file_for_intent,
+    lookup,
+    read_examples,
+)
 
 DEFAULT_DOMAIN = DOMAIN_FILE
 
@@ -62,10 +80,8 @@ class Accepted:
 
 
 def domain_intents(domain_file: Path) -> List[str]:
-    from knowledge.check import domain_intents as read
-
     problems: list = []
-    names = read(Path(domain_file), problems)
+    names = read_domain_intents(Path(domain_file), problems)
     if problems:
         raise InboxError([str(p) for p in problems])
     return names
@@ -176,8 +192,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"No inbox at {args.inbox}: run `make inbox` first.", file=sys.stderr)
         return 1
     try:
-        from bot.settings import tracker_db_url
-
         result = accept_inbox(args.inbox, args.data, args.domain, args.heldout,
                               db_url=args.db_url or tracker_db_url())
     except InboxFileError as error:

@@ -16,7 +16,9 @@ check` the content; this checks what joins them (docs/contracts.md):
   policies' fallback action and the responses it sends exist too;
 - every button payload of the domain's responses names an intent of the domain.
 
-Prints one line per problem (file: what is wrong) and exits 1 if there is any.
+Prints one line per problem (file: what is wrong) and exits 1 if there is any. Then
+prints a warning per gap of each language (a folder data/nlu/<code>/): what it lacks is
+answered in French meanwhile (docs/maintainers.md, "Add a language").
 """
 from __future__ import annotations
 
@@ -31,9 +33,21 @@ import yaml
 
 import user_texts
 from bot.topic_importer import ANSWER_ACTION, FALLBACK_INTENT, answered_topics
-from project_paths import CONFIG_FILE, CONTENT_DIR, DATA_DIR, DOMAIN_FILE, HELDOUT_DIR, NLU_DATA_DIR, REPO_ROOT
+from knowledge.content import read_content
+from project_paths import (
+    CONFIG_FILE,
+    CONTENT_DIR,
+    DATA_DIR,
+    DOMAIN_FILE,
+    HELDOUT_DIR,
+    NLU_DATA_DIR,
+    REPO_ROOT,
+    TRANSLATIONS_DIR,
+)
+from retrain.trainingdata import read_examples
 
 FALLBACK_TOPIC = "incompris"  # the answer to nlu_fallback: a topic without an intent
+LANGUAGE_NAMES = "noms_des_langues"  # actions/messages_fr.yml: each language in its own words
 PAYLOAD_INTENT = re.compile(r"^/(?P<intent>[A-Za-z_-]+)")
 
 
@@ -48,6 +62,9 @@ class Paths:
     texts_dirs: tuple = (REPO_ROOT / "actions", REPO_ROOT / "bot" / "channels",
                          REPO_ROOT / "telegram_front")
     actions_package: Optional[str] = "actions"
+    translations: Optional[Path] = TRANSLATIONS_DIR
+    # Texts of domain.yml's responses per language (bot/nlg.py); French is domain.yml.
+    responses_dir: Optional[Path] = REPO_ROOT / "bot" / "responses"
 
 
 def _rel(path: Path) -> str:
@@ -82,9 +99,6 @@ def implemented_actions(package: str) -> Set[str]:
 
 def check(paths: Paths = Paths()) -> List[str]:
     from rasa.shared.core.constants import DEFAULT_ACTION_NAMES
-
-    from knowledge.content import read_content
-    from retrain.trainingdata import read_examples
 
     problems: List[str] = []
     domain_file = _rel(paths.domain)
@@ -179,11 +193,10 @@ def check(paths: Paths = Paths()) -> List[str]:
 
 def language_problems(paths: Paths, french_intents: Set[str]) -> List[str]:
     """What each language (a folder of data/nlu/) still lacks: examples of an intent,
-    held-out examples, texts of the actions, channels and Telegram front (French is used
-    meanwhile; printed as warnings by `make validate`). Translations of the content are
-    listed by `python -m knowledge check`."""
-    from retrain.trainingdata import read_examples
-
+    held-out examples, texts of the actions, channels and Telegram front, a translated
+    topic, the emergency responses, its name on the language buttons (French is used
+    meanwhile; printed as warnings by `make validate`). Which topics a language has not
+    translated yet is listed by `python -m knowledge check`."""
     problems: List[str] = []
     for folder in sorted(p for p in Path(paths.nlu_data).iterdir() if p.is_dir()):
         lang = folder.name
@@ -192,10 +205,24 @@ def language_problems(paths: Paths, french_intents: Set[str]) -> List[str]:
         if paths.heldout is not None and not list((Path(paths.heldout) / lang).glob("*.yml")):
             problems.append(f"{_rel(Path(paths.heldout) / lang)}: language {lang} has no held-out set")
         for texts_dir in paths.texts_dirs:
-            missing = user_texts.missing_keys(texts_dir, lang)
+            # Language names are not translated: messages_fr.yml's list serves every language.
+            missing = [key for key in user_texts.missing_keys(texts_dir, lang)
+                       if not key.startswith(f"{LANGUAGE_NAMES}.")]
             if missing:
                 problems.append(f"{_rel(Path(texts_dir) / f'messages_{lang}.yml')}: language {lang} "
                                 f"lacks {', '.join(missing)}")
+        if paths.translations is not None and not list((Path(paths.translations) / lang).glob("*.yml")):
+            problems.append(f"{_rel(Path(paths.translations) / lang)}: language {lang} has no translated "
+                            "topic (answers come in French)")
+        if paths.responses_dir is not None and not (Path(paths.responses_dir) / f"messages_{lang}.yml").is_file():
+            problems.append(f"{_rel(Path(paths.responses_dir) / f'messages_{lang}.yml')}: language {lang} "
+                            "has no emergency responses (they come in French)")
+        # The "choose your language" buttons name each language in its own words
+        # (actions/language.py); a language without a name shows its code.
+        for texts_dir in (Path(d) for d in paths.texts_dirs if Path(d).name == "actions"):
+            if lang not in (user_texts.load(texts_dir).get(LANGUAGE_NAMES) or {}):
+                problems.append(f"{_rel(texts_dir / 'messages_fr.yml')}: {LANGUAGE_NAMES} has no "
+                                f"name for language {lang}")
     return problems
 
 
@@ -205,8 +232,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     problems = check()
     for problem in problems:
         print(problem, file=sys.stderr)
-    from retrain.trainingdata import read_examples
-
     french = {e.intent for e in read_examples(Paths().nlu_data)}
     for gap in language_problems(Paths(), french):
         print(f"warning: {gap}", file=sys.stderr)

@@ -30,8 +30,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from retrain import models as registry_module
+from bot.launcher import api_token
 from project_paths import REPO_ROOT
+from retrain import models as registry_module
 
 LOAD_TIMEOUT_SECONDS = 600
 
@@ -121,8 +122,6 @@ def main(argv: Optional[List[str]] = None) -> int:
               file=sys.stderr)
         print("Fix and retrain, or deploy anyway with FORCE=1 (make deploy-model FORCE=1).", file=sys.stderr)
         return 1
-    from bot.launcher import api_token
-
     try:
         status = deploy(Path(model), args.url, api_token())
     except DeployError as error:

@@ -42,8 +42,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
-from project_paths import REPO_ROOT, NLU_DATA_DIR, HELDOUT_DIR
+
 from knowledge.config import FALLBACK_INTENT
+from nlu.emergency import EmergencyMatcher
+from nlu.normalize import fold
+from project_paths import HELDOUT_DIR, NLU_DATA_DIR, REPO_ROOT
+from retrain.perturb import perturb
 
 DEFAULT_HELDOUT = HELDOUT_DIR
 DEFAULT_MODEL = REPO_ROOT / "models" / "assistant.tar.gz"
@@ -100,8 +104,8 @@ def _is_nlu_file(path: Path) -> bool:
 
 def load_heldout(heldout_dir: Path = DEFAULT_HELDOUT) -> List[Example]:
     """Every example of every ``*.yml`` file of the held-out folder."""
-    from rasa.shared.nlu.training_data.loading import load_data
     from rasa.shared.nlu.constants import INTENT, TEXT
+    from rasa.shared.nlu.training_data.loading import load_data
 
     files = [f for f in sorted(Path(heldout_dir).glob("*.yml")) + sorted(
         Path(heldout_dir).glob("*.yaml")) if f.name != DANGER_FILE]
@@ -421,8 +425,6 @@ def training_overlap(
 ) -> Optional[Dict[str, Any]]:
     """How many held-out examples also appear in the training data (same words once
     case, accents and punctuation are folded), and the accuracy without them."""
-    from nlu.normalize import fold
-
     try:
         training = {fold(e.text) for e in load_heldout(training_dir)}
     except FileNotFoundError:
@@ -458,8 +460,7 @@ def predict_danger(model_path: Path, items: Sequence[Dict[str, Any]]) -> List[Di
     come first (the detector fired, or the intent is urgence); ``classifier_alone`` and
     ``keywords_alone``: the detector's two parts on their own."""
     _quiet_logs()
-    from rasa.core.agent import Agent
-    from nlu.emergency import EmergencyMatcher
+    from rasa.core.agent import Agent  # loads TensorFlow: only when a model is parsed
 
     agent = Agent.load(str(model_path))
     matcher = EmergencyMatcher.from_file()
@@ -704,8 +705,6 @@ def evaluate(
     examples = load_heldout(heldout_dir)
     sets = {} if perturbed else held_out_sets(heldout_dir)
     if perturbed:
-        from retrain.perturb import perturb
-
         examples = [Example(perturb(e.text), e.intent, e.source) for e in examples]
     every = examples + [e for name in sets for e in sets[name]]
     all_predictions, parse_ms = predict(model_path, every)

@@ -48,10 +48,11 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Set
 import sqlalchemy as sa
 import yaml
 
+from bot.settings import tracker_db_url
+from knowledge.config import FALLBACK_INTENT
+from project_paths import HELDOUT_DIR, NLU_DATA_DIR, REPO_ROOT
 from retrain.masking import mask_personal_data
 from retrain.trainingdata import example_key, read_examples
-from project_paths import REPO_ROOT, NLU_DATA_DIR, HELDOUT_DIR
-from knowledge.config import FALLBACK_INTENT
 
 DEFAULT_INBOX = REPO_ROOT / "var" / "inbox.yml"
 DEFAULT_DATA_DIR = NLU_DATA_DIR
@@ -232,7 +233,7 @@ def feedback_messages(db_url: str, since: Optional[float] = None) -> Iterator[Fl
         engine.dispose()
     if not has_table:
         return
-    from bot import feedback
+    from bot import feedback  # imports the channels, so Rasa (seconds): only when there are votes
 
     after = dt.datetime.fromtimestamp(since, dt.timezone.utc) if since is not None else None
     for row in feedback.list_feedback(db_url, vote="down", since=after):
@@ -305,7 +306,7 @@ def stored_ids(db_url: str) -> Set[str]:
     finally:
         engine.dispose()
     if has_feedback:
-        from bot import feedback
+        from bot import feedback  # as above: Rasa is loaded only when there are votes
 
         ids |= {entry_id(example_key(mask_personal_data(row["question"])))
                 for row in feedback.list_feedback(db_url) if _is_typed(row["question"])}
@@ -401,8 +402,6 @@ def export_inbox(db_url: str, inbox: Path = DEFAULT_INBOX, threshold: float = DE
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from bot.settings import tracker_db_url
-
     parser = argparse.ArgumentParser(prog="python -m retrain.inbox",
                                      description="Export the messages to review into the inbox file.")
     parser.add_argument("--db-url", default=None, help="conversation database (default: TRACKER_DB_URL)")

@@ -33,7 +33,9 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
 from project_paths import CONFIG_FILE, DATA_DIR, DOMAIN_FILE, MODELS_DIR, NLU_CODE_DIR, REPO_ROOT
+from retrain.train_info import write_info
 
 ALIAS = "assistant.tar.gz"
 REGISTRY = "registry.json"
@@ -240,8 +242,6 @@ def train(config: Path = DEFAULT_CONFIG, domain: Path = DEFAULT_DOMAIN,
     _install(produced, alias, touch=False)
     _prune(registry, models_dir, keep)
     save_registry(registry, models_dir)
-
-    from retrain.train_info import write_info
 
     write_info(models_dir / TRAIN_INFO, seconds, command)
     return new, True

@@ -29,6 +29,9 @@ from typing import Any, Dict, List, Optional
 
 from knowledge.config import topic_of_intent
 from project_paths import REPO_ROOT
+from retrain import evaluate as ev
+from retrain import models as registry_module
+from retrain.models import file_sha256
 
 MAX_ACCURACY_DROP = 0.01
 MAX_RECALL_DROP = 0.10
@@ -123,8 +126,6 @@ def _digest(paths: List[Path]) -> str:
 
 def evaluate_cached(model: Path, heldout: Path, cache_dir: Path) -> Dict[str, Any]:
     """retrain.evaluate's report of a model, computed once per (model, held-out set)."""
-    from retrain import evaluate as ev
-
     heldout_files = sorted(Path(heldout).glob("*.yml")) + sorted(Path(heldout).glob("*.yaml"))
     key = f"{_digest([Path(model)])}-{_digest(heldout_files)}"
     cached = Path(cache_dir) / f"{key}.json"
@@ -140,8 +141,6 @@ def evaluate_cached(model: Path, heldout: Path, cache_dir: Path) -> Dict[str, An
 
 def default_baseline(model: Path, models_dir: Path) -> Optional[Path]:
     """The deployed model if it is not the one evaluated, else the previous one."""
-    from retrain import models as registry_module
-
     registry = registry_module.load_registry(models_dir)
     sha = registry_module.file_sha256(model)
     for role in ("deployed", "previous"):
@@ -153,8 +152,6 @@ def default_baseline(model: Path, models_dir: Path) -> Optional[Path]:
 
 def describe(model: Path) -> str:
     """The file name, with the version it is a copy of (models/assistant.tar.gz)."""
-    from retrain import models as registry_module
-
     registry = registry_module.load_registry(model.parent)
     sha = registry_module.file_sha256(model)
     version = next((m["file"] for m in registry["models"] if m.get("sha256") == sha), None)
@@ -162,8 +159,6 @@ def describe(model: Path) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from retrain import evaluate as ev
-
     parser = argparse.ArgumentParser(prog="python -m retrain.regression",
                                      description="Evaluate the model and compare it with its baseline.")
     parser.add_argument("--model", type=Path, default=REPO_ROOT / "models" / "assistant.tar.gz")
@@ -192,8 +187,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"Baseline model not found: {baseline}", file=sys.stderr)
         return 2
     verdict = compare(evaluate_cached(baseline, args.heldout, cache), report)
-    from retrain.models import file_sha256
-
     verdict.update(candidate=str(args.model), candidate_sha256=file_sha256(args.model),
                    baseline=str(baseline))
     (args.out / "regression.json").write_text(json.dumps(verdict, indent=2), encoding="utf-8")

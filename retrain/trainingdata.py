@@ -18,6 +18,8 @@ from typing import Dict, Iterable, List
 
 import yaml
 
+from retrain.pii import personal_data
+
 NLU_VERSION = "3.1"
 
 # Rasa's inline entity annotations: [text](entity), [text]{"entity": ...}.
@@ -167,8 +169,7 @@ def add_examples(path: Path, intent: str, texts: Iterable[str]) -> List[str]:
             new.append(line)
     if not new:
         return []
-    from retrain.pii import personal_data  # every text entering data/ or heldout/ is checked
-
+    # Every text entering data/ or heldout/ is checked for personal data.
     flagged = [f"example {n}: {', '.join(kinds)}" for n, line in enumerate(new, start=1)
                for kinds in [personal_data(line)] if kinds]
     if flagged:

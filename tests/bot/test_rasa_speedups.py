@@ -1,20 +1,20 @@
-"""The speedups give exactly Rasa's own answers: same verdicts, same event classes."""
+"""The speedups give exactly Rasa's own answers: same verdicts, same event classes; and
+they are applied on the pinned Rasa version only."""
 import asyncio
 import gc
+import logging
 
 import jsonschema
 import pytest
+import rasa
 import rasa.core.run
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
-from rasa.engine.runner.dask import DaskGraphRunner
-from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.utils.endpoints import EndpointConfig
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.utils.common import all_subclasses
+from rasa.utils.endpoints import EndpointConfig
 
 from bot import rasa_speedups
-from bot.launcher import DEFAULT_MODEL
 
 GOOD = {"events": [{"event": "slot", "name": "topic", "value": "asile"}],
         "responses": [{"text": "Bonjour"}]}
@@ -52,20 +52,20 @@ def test_event_classes_same_as_rasa():
 @pytest.fixture()
 def rasa_as_shipped():
     """Whatever a test patches, Rasa's own methods are back afterwards."""
-    saved = (RemoteAction._validate_action_result, Event.resolve_by_type, DaskGraphRunner.run,
+    saved = (RemoteAction._validate_action_result, Event.resolve_by_type,
              Agent.load_model, EndpointConfig.session, rasa.core.run.close_resources)
     yield
-    (RemoteAction._validate_action_result, resolve, DaskGraphRunner.run, Agent.load_model,
+    (RemoteAction._validate_action_result, resolve, Agent.load_model,
      EndpointConfig.session, rasa.core.run.close_resources) = saved
     Event.resolve_by_type = staticmethod(resolve)
     gc.unfreeze()
 
 
 def test_apply_replaces_rasa_methods(rasa_as_shipped):
-    rasa_speedups.apply()
+    assert rasa.__version__ == rasa_speedups.PINNED_RASA_VERSION  # requirements.lock's Rasa
+    assert rasa_speedups.apply() is True
     assert RemoteAction._validate_action_result is rasa_speedups._validate_action_result
     assert Event.resolve_by_type is rasa_speedups._resolve_event_type
-    assert DaskGraphRunner.run is rasa_speedups._run_graph_in_order
     assert Agent.load_model is rasa_speedups._load_model_then_freeze
     assert EndpointConfig.session is rasa_speedups._kept_session
     assert rasa.core.run.close_resources is rasa_speedups._close_resources
@@ -75,30 +75,50 @@ def test_apply_replaces_rasa_methods(rasa_as_shipped):
     assert read_back == [SessionStarted, ActionExecuted, UserUttered]
 
 
-def _predictions(agent, texts):
-    """What the model's two graphs give: the parse of each text, then the next action."""
-    parses = [asyncio.run(agent.parse_message(text)) for text in texts]
-    next_actions = []
-    for text, parse in zip(texts, parses):
-        tracker = DialogueStateTracker.from_events(
-            "test", [ActionExecuted("action_listen", timestamp=1.0),
-                     UserUttered(text, parse["intent"], parse_data=parse, timestamp=2.0)],
-            slots=agent.domain.slots)
-        next_actions.append(agent.processor.predict_next_with_tracker(tracker))
-    return parses, next_actions
+@pytest.mark.parametrize("version", ["3.6.20", "3.7.0", "3.6.21rc1"])
+def test_another_rasa_version_is_left_unpatched(rasa_as_shipped, monkeypatch, caplog, version):
+    monkeypatch.setattr(rasa, "__version__", version)
+    shipped = (RemoteAction._validate_action_result, Event.resolve_by_type, Agent.load_model,
+               EndpointConfig.session, rasa.core.run.close_resources)
+    with caplog.at_level(logging.WARNING, logger="bot.rasa_speedups"):
+        assert rasa_speedups.apply() is False
+    assert (RemoteAction._validate_action_result, Event.resolve_by_type, Agent.load_model,
+            EndpointConfig.session, rasa.core.run.close_resources) == shipped
+    [record] = caplog.records
+    assert f"this is Rasa {version}" in record.getMessage()
+    assert "unpatched" in record.getMessage()
 
 
-def test_graphs_give_the_same_results_without_dask(rasa_as_shipped):
+def test_rasa_of_another_version_starts_unpatched(tmp_path):
+    """The launcher's own start-up code, with Rasa claiming another version: one line
+    says the speedups are off, and the server serves."""
+    import subprocess
+    import sys
+
+    from bot.launcher import (
+        RASA_WITH_TOKEN_FROM_ENV,
+        free_port,
+        service_env,
+        spawn,
+        stop_process,
+        url_ok,
+        wait_until,
+    )
+    from project_paths import DEFAULT_MODEL
+
     assert DEFAULT_MODEL.exists(), "No trained model: run `make train`."
-    agent = Agent.load(str(DEFAULT_MODEL))
-    texts = ["bonjour", "j'ai été exploitée, puis-je avoir un titre de séjour ?", "au secours il me frappe",
-             "zzzz", "", "qui peut m'aider gratuitement ? un avocat ?", "merci beaucoup"]
-    with_dask = _predictions(agent, texts)
-    DaskGraphRunner.run = rasa_speedups._run_graph_in_order
-    in_order = _predictions(agent, texts)
-    assert in_order == with_dask
-    assert {p["intent"]["name"] for p in in_order[0]} >= {"salutation", "titre-sejour", "urgence"}
-    assert {a["policy"] for a in in_order[1]} == {"RulePolicy"}
+    port = free_port()
+    log = tmp_path / "rasa.log"
+    with log.open("wb") as out:
+        process = spawn([sys.executable, "-c", "import rasa; rasa.__version__ = '3.7.0'; " + RASA_WITH_TOKEN_FROM_ENV,
+                         "run", "--model", str(DEFAULT_MODEL), "--port", str(port)],
+                        service_env(free_port(), {"RASA_API_TOKEN": "t" * 40}),
+                        stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_until(lambda: url_ok(f"http://127.0.0.1:{port}/webhooks/rest/"), process, "Rasa server")
+        finally:
+            stop_process(process)
+    assert "Rasa speedups not applied: written for Rasa 3.6.21, this is Rasa 3.7.0" in log.read_text()
 
 
 def test_loaded_model_is_frozen_out_of_the_collector(rasa_as_shipped, monkeypatch):

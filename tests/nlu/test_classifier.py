@@ -104,7 +104,6 @@ def test_dense_features_required_when_configured(storage):
 def test_fast_rows_equal_sklearn_features():
     """TfidfRows (used at run time) gives sklearn's TF-IDF features, on the real training
     and held-out sentences and on edge cases (empty, unknown words only, repeats)."""
-
     from nlu.classifier import TfidfRows, _build_vectorizer, text_features
     from retrain.evaluate import load_heldout
     from lab.tune import load_training

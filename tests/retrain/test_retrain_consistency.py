@@ -87,3 +87,23 @@ def test_a_declared_action_the_action_server_lacks(copy):
 def test_a_button_to_an_unknown_intent(copy):
     edit(copy.domain, 'payload: "/contacts-aide"', 'payload: "/contacts"')
     assert any("unknown intent contacts" in p for p in check(copy))
+
+
+def test_a_new_language_is_told_what_it_lacks(copy):
+    """Warnings name each file a language still needs; the existing languages need none
+    (language names are not translated: the French list serves every language)."""
+    from retrain.consistency import language_problems
+    from retrain.trainingdata import read_examples
+
+    (copy.nlu_data / "xx").mkdir()
+    shutil.copy(copy.nlu_data / "en" / "asile.yml", copy.nlu_data / "xx" / "asile.yml")
+    gaps = language_problems(copy, {e.intent for e in read_examples(copy.nlu_data)})
+    text = "\n".join(gaps)
+    for expected in ("language xx has no examples of intent titre-sejour",
+                     "heldout/xx: language xx has no held-out set",
+                     "knowledge/translations/xx: language xx has no translated topic",
+                     "bot/responses/messages_xx.yml: language xx has no emergency responses",
+                     "actions/messages_xx.yml: language xx lacks",
+                     "actions/messages_fr.yml: noms_des_langues has no name for language xx"):
+        assert expected in text
+    assert [gap for gap in gaps if "language xx" not in gap] == []
