@@ -17,7 +17,7 @@ from telegram_front.pseudonym import Pseudonymizer, make_pseudonymizer
 from telegram_front.rasa_client import RasaClient
 from telegram_front.request import RetryingRequest
 from telegram_front.scheduler import ChatScheduler
-from telegram_front.texts import Texts, load_texts
+from telegram_front.texts import REFERENCE, TextBook
 from telegram_front.updates import TolerantBot
 from telegram_front.webhook import WebhookServer
 
@@ -28,9 +28,9 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 
 
 class TelegramFront:
-    def __init__(self, config: Config, texts: Optional[Texts] = None, pseudonym: Optional[Pseudonymizer] = None) -> None:
+    def __init__(self, config: Config, texts: Optional[TextBook] = None, pseudonym: Optional[Pseudonymizer] = None) -> None:
         self.config = config
-        self.texts = texts or load_texts()
+        self.texts = texts or TextBook.load()
         self.pseudonym = pseudonym or make_pseudonymizer(config.sender_id_secret, config.sender_id_secret_file)
         self.rasa: Optional[RasaClient] = None
         self.handlers: Optional[Handlers] = None
@@ -103,11 +103,15 @@ class TelegramFront:
             logger.info("Telegram front started (long polling)")
 
     async def _register_commands(self) -> None:
-        commands = [BotCommand(name, description) for name, description in self.texts.commands.items()]
-        try:
-            await self.application.bot.set_my_commands(commands)
-        except TelegramError as error:
-            logger.warning("setMyCommands failed: %s", type(error).__name__)
+        """The command menu in each language: French for everyone, then one list per
+        language for the users whose app is set to it (Bot API `language_code`)."""
+        for texts in self.texts:
+            commands = [BotCommand(name, description) for name, description in texts.commands.items()]
+            language = None if texts.language == REFERENCE else texts.language
+            try:
+                await self.application.bot.set_my_commands(commands, language_code=language)
+            except TelegramError as error:
+                logger.warning("setMyCommands (%s) failed: %s", texts.language, type(error).__name__)
 
     async def stop(self) -> None:
         application = self.application

@@ -9,6 +9,11 @@ awaiting, which chat an update belongs to and whether it is urgent; `answer_urge
 gives the emergency numbers at once (/urgence, or a text that looks like danger, before
 the chat's earlier messages); `refuse` answers an update dropped because the chat already
 has too many waiting; `on_update` handles the others, one at a time per chat.
+
+Languages: every message relayed to Rasa carries the user's app language as
+`metadata.language_hint` when the assistant has it (nothing else about the user). The
+front's own texts are in the chat's language: the one chosen with a language button
+(/langue, or Rasa's), else the app language when we have it, else French.
 """
 from __future__ import annotations
 
@@ -40,13 +45,15 @@ from telegram_front.pseudonym import Pseudonymizer
 from telegram_front.rasa_client import RasaClient, RasaUnavailable
 from telegram_front.render import Button, TelegramMessage, escape, render_elements, split_html_paragraphs
 from telegram_front.scheduler import Triage
-from telegram_front.state import ButtonStore, MessageLog
-from telegram_front.texts import COMMANDS, Texts
+from telegram_front.state import ButtonStore, ChatLanguages, MessageLog
+from telegram_front.texts import COMMANDS, TextBook, Texts, app_language
 
 logger = logging.getLogger(__name__)
 
 MENU_PAYLOAD = "/menu"
 ERASE_PAYLOAD = "/effacer_conversation"
+LANGUAGE_PAYLOAD = '/choisir_langue{"language":"%s"}'
+CHOSEN_LANGUAGE = re.compile(r'^/choisir_langue\{"language":"(?P<code>[a-z]{2,3})"\}$')
 COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,64})(?:@(?P<bot>[A-Za-z0-9_]{1,64}))?(?=\s|$)")
 DELETE_CONCURRENCY = 5
 
@@ -77,21 +84,33 @@ def _bot_of(update: Update) -> Optional[Bot]:
 
 
 class Handlers:
-    def __init__(self, config: Config, texts: Texts, rasa: RasaClient, pseudonym: Pseudonymizer) -> None:
+    def __init__(self, config: Config, texts: TextBook, rasa: RasaClient, pseudonym: Pseudonymizer) -> None:
         self.config = config
         self.texts = texts
         self.rasa = rasa
         self.pseudonym = pseudonym
         self.buttons = ButtonStore()
         self.messages = MessageLog()
+        self.languages = ChatLanguages()
+
+    # ----------------------------------------------------------------- languages
+    def _hint(self, update: object) -> Optional[str]:
+        """The user's app language when the assistant has it, else None."""
+        user = update.effective_user if isinstance(update, Update) else None
+        return self.texts.supported(app_language(user.language_code if user else None))
+
+    def _texts(self, chat_id: Optional[int], hint: Optional[str]) -> Texts:
+        chosen = self.languages.get(chat_id) if chat_id is not None else None
+        return self.texts.pick(chosen, hint)
 
     # ----------------------------------------------------------------- entry point
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         started = time.monotonic()
         kind = "unknown"
         holder: Dict[str, str] = {}
+        hint = self._hint(update)
         try:
-            kind = await self._dispatch(update, context.bot, holder)
+            kind = await self._dispatch(update, context.bot, holder, hint)
         except Forbidden:
             logger.warning("update kind=%s: the user blocked the bot", holder.get("kind", kind))
             return
@@ -104,49 +123,53 @@ class Handlers:
             chat_id = holder.get("private_chat")
             if chat_id is not None:
                 with contextlib.suppress(Exception):
-                    await self._send_html(context.bot, int(chat_id), self.texts.apology_with_emergency)
+                    texts = self._texts(int(chat_id), hint)
+                    await self._send_html(context.bot, int(chat_id), texts.apology_with_emergency)
             return
         logger.info("update kind=%s handled in %.0f ms", kind, (time.monotonic() - started) * 1000)
 
-    async def _dispatch(self, update: Update, bot: Bot, holder: Dict[str, str]) -> str:
+    async def _dispatch(self, update: Update, bot: Bot, holder: Dict[str, str], hint: Optional[str]) -> str:
         if update.callback_query is not None:
-            return await self._on_callback(update.callback_query, bot, holder)
+            return await self._on_callback(update.callback_query, bot, holder, hint)
         if update.my_chat_member is not None:
-            return await self._on_membership(update.my_chat_member, bot)
+            return await self._on_membership(update.my_chat_member, bot, hint)
         if update.edited_message is not None:
             message = update.edited_message
             if message.chat.type != ChatType.PRIVATE:
                 return "group:edited:ignored"
             holder["private_chat"], holder["kind"] = str(message.chat_id), "edited"
-            await self._send_html(bot, message.chat_id, self.texts.edited)
+            await self._send_html(bot, message.chat_id, self._texts(message.chat_id, hint).edited)
             return "edited"
         message = update.message
         if message is None:
             return "ignored"  # channel posts, reactions…: not requested, not answered
         if message.chat.type != ChatType.PRIVATE:
-            return await self._on_group_message(message, bot)
+            return await self._on_group_message(message, bot, hint)
         chat_id = message.chat_id
         holder["private_chat"] = str(chat_id)
         self.messages.add(chat_id, message.message_id)
+        texts = self._texts(chat_id, hint)
         kind = message_kind(message)
         if kind != "text":
             holder["kind"] = kind
-            await self._send_html(bot, chat_id, self.texts.unsupported_reply(kind))
+            await self._send_html(bot, chat_id, texts.unsupported_reply(kind))
             return kind
         command = self._command(message.text, bot)
         holder["kind"] = f"command:{command}" if command else "text"
         if command == "urgence":  # normally answered by answer_urgent, never queued
-            await self._send_html(bot, chat_id, self.texts.emergency)
+            await self._send_html(bot, chat_id, texts.emergency)
         elif command == "start":
-            await self._send_html(bot, chat_id, self.texts.welcome)
+            await self._send_html(bot, chat_id, texts.welcome)
         elif command == "aide":
-            await self._send_html(bot, chat_id, self.texts.help)
+            await self._send_html(bot, chat_id, texts.help)
+        elif command == "langue":
+            await self._offer_languages(bot, chat_id, texts)
         elif command == "menu":
-            await self._relay(bot, chat_id, MENU_PAYLOAD)
+            await self._relay(bot, chat_id, MENU_PAYLOAD, hint)
         elif command == "oubli":
-            await self._forget(bot, chat_id)
+            await self._forget(bot, chat_id, hint)
         else:
-            await self._on_text(bot, chat_id, message.text)
+            await self._on_text(bot, chat_id, message.text, hint)
         return f"command:{command}" if command else "text"
 
     # ----------------------------------------------------------------- scheduling
@@ -173,7 +196,8 @@ class Handlers:
         started = time.monotonic()
         if update.message is not None:
             self.messages.add(chat_id, update.message.message_id)
-        await self._send_html(update.get_bot(), chat_id, self.texts.emergency)
+        texts = self._texts(chat_id, self._hint(update))
+        await self._send_html(update.get_bot(), chat_id, texts.emergency)
         logger.info("update kind=urgent: numbers sent in %.0f ms", (time.monotonic() - started) * 1000)
 
     async def refuse(self, update: Update, chat_id: int, tell: bool) -> None:
@@ -181,11 +205,12 @@ class Handlers:
         bot = update.get_bot()
         if update.message is not None:
             self.messages.add(chat_id, update.message.message_id)
+        texts = self._texts(chat_id, self._hint(update))
         if update.callback_query is not None:
             with contextlib.suppress(TelegramError):
-                await update.callback_query.answer(text=self.texts.one_at_a_time)
+                await update.callback_query.answer(text=texts.one_at_a_time)
         elif tell:
-            await self._send_html(bot, chat_id, self.texts.one_at_a_time)
+            await self._send_html(bot, chat_id, texts.one_at_a_time)
 
     # ----------------------------------------------------------------- kinds
     def _command(self, text: str, bot: Optional[Bot]) -> Optional[str]:
@@ -199,21 +224,27 @@ class Handlers:
         name = match.group("name").lower()
         return name if name in COMMANDS else None
 
-    async def _on_text(self, bot: Bot, chat_id: int, text: str) -> None:
+    async def _on_text(self, bot: Bot, chat_id: int, text: str, hint: Optional[str]) -> None:
         text = text.strip()
         # Not one of our commands: never let typed text pass as a Rasa payload.
         text = re.sub(r"^[\s/\u200b-\u200f\u2060\ufeff]+", "", text)  # "/ /x", "/\u200b/x" too (S4)
         if not text:
-            await self._send_html(bot, chat_id, self.texts.help)
+            await self._send_html(bot, chat_id, self._texts(chat_id, hint).help)
             return
         limit = self.config.max_user_chars
         if len(text) > limit:
             text = text[:limit]
-            await self._send_html(bot, chat_id, self.texts.too_long(limit))
+            await self._send_html(bot, chat_id, self._texts(chat_id, hint).too_long(limit))
         # A danger-looking text already had the numbers (answer_urgent).
-        await self._relay(bot, chat_id, text, numbers_given=looks_like_danger(text))
+        await self._relay(bot, chat_id, text, hint, numbers_given=looks_like_danger(text))
 
-    async def _on_callback(self, query: CallbackQuery, bot: Bot, holder: Dict[str, str]) -> str:
+    async def _offer_languages(self, bot: Bot, chat_id: int, texts: Texts) -> None:
+        """/langue: one button per language; a tap goes to Rasa like any button."""
+        buttons: List[Button] = [(name, "payload", LANGUAGE_PAYLOAD % code)
+                                 for name, code in self.texts.language_buttons()]
+        await self._send(bot, chat_id, escape(texts.language_prompt), buttons)
+
+    async def _on_callback(self, query: CallbackQuery, bot: Bot, holder: Dict[str, str], hint: Optional[str]) -> str:
         message = query.message
         if message is None or message.chat.type != ChatType.PRIVATE:
             with contextlib.suppress(TelegramError):
@@ -223,20 +254,25 @@ class Handlers:
         holder["private_chat"], holder["kind"] = str(chat_id), "callback"
         payload = self.buttons.payload(chat_id, query.data or "")
         with contextlib.suppress(TelegramError):
-            await query.answer(text=None if payload else self.texts.button_expired)
+            await query.answer(text=None if payload else self._texts(chat_id, hint).button_expired)
         if payload is None:
             return "callback:expired"
         # The keyboard has served: remove it so that old buttons are not pressed twice.
         with contextlib.suppress(TelegramError):
             await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message.message_id)
-        await self._relay(bot, chat_id, payload)
+        chosen = CHOSEN_LANGUAGE.match(payload)
+        if chosen and self.texts.supported(chosen.group("code")):
+            # Our buttons (/langue) or Rasa's: the front's own texts follow the choice.
+            self.languages.choose(chat_id, chosen.group("code"))
+        await self._relay(bot, chat_id, payload, hint)
         return "callback"
 
-    async def _on_group_message(self, message: Message, bot: Bot) -> str:
+    async def _on_group_message(self, message: Message, bot: Bot, hint: Optional[str]) -> str:
         if not self._addressed_to_bot(message, bot):
             return "group:ignored"
+        refusal = self.texts.pick(hint).group_refusal
         with contextlib.suppress(TelegramError):
-            await bot.send_message(message.chat_id, self.texts.group_refusal, parse_mode=ParseMode.HTML)
+            await bot.send_message(message.chat_id, refusal, parse_mode=ParseMode.HTML)
         return "group:refused"
 
     def _addressed_to_bot(self, message: Message, bot: Bot) -> bool:
@@ -251,54 +287,61 @@ class Handlers:
         reply = message.reply_to_message
         return bool(reply and reply.from_user and reply.from_user.id == bot.id)
 
-    async def _on_membership(self, change: ChatMemberUpdated, bot: Bot) -> str:
+    async def _on_membership(self, change: ChatMemberUpdated, bot: Bot, hint: Optional[str]) -> str:
         status = change.new_chat_member.status
         if change.chat.type == ChatType.PRIVATE:
             if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):  # user blocked the bot
                 self.buttons.forget(change.chat.id)
                 self.messages.take_deletable(change.chat.id)
+                self.languages.forget(change.chat.id)
             return "member:private"
         joined = status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
         was_out = change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
         if joined and was_out and change.chat.type != ChatType.CHANNEL:
             with contextlib.suppress(TelegramError):
-                await bot.send_message(change.chat.id, self.texts.group_refusal, parse_mode=ParseMode.HTML)
+                await bot.send_message(change.chat.id, self.texts.pick(hint).group_refusal, parse_mode=ParseMode.HTML)
             return "member:group:refused"
         return "member:group"
 
     # ----------------------------------------------------------------- Rasa
-    async def _ask_rasa(self, bot: Bot, chat_id: int, text: str) -> List[Dict[str, Any]]:
+    async def _ask_rasa(self, bot: Bot, chat_id: int, text: str, hint: Optional[str]) -> List[Dict[str, Any]]:
         started = time.monotonic()
         async with self._typing(bot, chat_id):
-            elements = await self.rasa.send(self.pseudonym(chat_id), text)
+            elements = await self.rasa.send(self.pseudonym(chat_id), text, language_hint=hint)
         logger.info("rasa answered in %.0f ms (%d elements)", (time.monotonic() - started) * 1000, len(elements))
         return elements
 
-    async def _relay(self, bot: Bot, chat_id: int, text: str, numbers_given: bool = False) -> None:
+    async def _relay(self, bot: Bot, chat_id: int, text: str, hint: Optional[str],
+                     numbers_given: bool = False) -> None:
         try:
-            elements = await self._ask_rasa(bot, chat_id, text)
+            elements = await self._ask_rasa(bot, chat_id, text, hint)
         except RasaUnavailable as error:
             logger.warning("rasa unavailable (%s): apology sent", error)
-            apology = self.texts.apology if numbers_given else self.texts.apology_with_emergency
+            texts = self._texts(chat_id, hint)
+            apology = texts.apology if numbers_given else texts.apology_with_emergency
             await self._send_html(bot, chat_id, apology)
             return
-        await self._send_rendered(bot, chat_id, render_elements(elements, self.texts.buttons_prompt))
+        texts = self._texts(chat_id, hint)
+        await self._send_rendered(bot, chat_id, render_elements(elements, texts.buttons_prompt), texts)
 
-    async def _forget(self, bot: Bot, chat_id: int) -> None:
+    async def _forget(self, bot: Bot, chat_id: int, hint: Optional[str]) -> None:
+        # This exchange ends in the language it was in, even though the choice is erased.
+        texts = self._texts(chat_id, hint)
         try:
-            elements: Optional[List[Dict[str, Any]]] = await self._ask_rasa(bot, chat_id, ERASE_PAYLOAD)
+            elements: Optional[List[Dict[str, Any]]] = await self._ask_rasa(bot, chat_id, ERASE_PAYLOAD, hint)
         except RasaUnavailable as error:
             logger.warning("rasa unavailable (%s): conversation not erased", error)
             elements = None
         ids = self.messages.take_deletable(chat_id)
         self.buttons.forget(chat_id)
+        self.languages.forget(chat_id)
         deleted = await self._delete_messages(bot, chat_id, ids)
         logger.info("forget: %d of %d recent messages deleted", deleted, len(ids))
         if elements is None:
-            await self._send_html(bot, chat_id, self.texts.forget_failed)
+            await self._send_html(bot, chat_id, texts.forget_failed)
         else:
-            await self._send_rendered(bot, chat_id, render_elements(elements, self.texts.buttons_prompt))
-        await self._send_html(bot, chat_id, self.texts.forget_done)
+            await self._send_rendered(bot, chat_id, render_elements(elements, texts.buttons_prompt), texts)
+        await self._send_html(bot, chat_id, texts.forget_done)
 
     async def _delete_messages(self, bot: Bot, chat_id: int, ids: List[int]) -> int:
         gate = asyncio.Semaphore(DELETE_CONCURRENCY)
@@ -357,11 +400,11 @@ class Handlers:
         for part in split_html_paragraphs(html):
             await self._send(bot, chat_id, part)
 
-    async def _send_rendered(self, bot: Bot, chat_id: int, messages: List[TelegramMessage]) -> None:
+    async def _send_rendered(self, bot: Bot, chat_id: int, messages: List[TelegramMessage], texts: Texts) -> None:
         for item in messages:
             try:
                 if item.photo is not None:
-                    await self._send_photo(bot, chat_id, item.photo)
+                    await self._send_photo(bot, chat_id, item.photo, texts)
                 else:
                     await self._send(bot, chat_id, item.html or "", item.buttons)
             except Forbidden:
@@ -370,12 +413,12 @@ class Handlers:
             except TelegramError as error:
                 logger.warning("send failed: %s", type(error).__name__)
 
-    async def _send_photo(self, bot: Bot, chat_id: int, url: str) -> None:
+    async def _send_photo(self, bot: Bot, chat_id: int, url: str, texts: Texts) -> None:
         try:
             sent = await bot.send_photo(chat_id=chat_id, photo=url)
         except Forbidden:
             raise
         except TelegramError:
-            await self._send(bot, chat_id, self.texts.image_fallback.format(url=escape(url)))
+            await self._send(bot, chat_id, texts.image_fallback.format(url=escape(url)))
             return
         self.messages.add(chat_id, sent.message_id)

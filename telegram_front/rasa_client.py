@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import httpx
 
@@ -25,11 +25,17 @@ class RasaClient:
             limits=httpx.Limits(max_connections=max_connections),
         )
 
-    async def send(self, sender: str, message: str) -> List[Dict[str, Any]]:
-        """Returns Rasa's elements for one user message, or raises RasaUnavailable."""
+    async def send(self, sender: str, message: str, language_hint: Optional[str] = None) -> List[Dict[str, Any]]:
+        """Returns Rasa's elements for one user message, or raises RasaUnavailable.
+
+        `language_hint` (the user's app language, a 2-letter code) is the only metadata
+        ever sent: a prior for Rasa's language detector (nlu/language.py)."""
+        body: Dict[str, Any] = {"sender": sender, "message": message}
+        if language_hint:
+            body["metadata"] = {"language_hint": language_hint}
         try:
             response = await asyncio.wait_for(
-                self._client.post(self._url, json={"sender": sender, "message": message}),
+                self._client.post(self._url, json=body),
                 timeout=self._timeout,
             )
         except asyncio.TimeoutError:

@@ -4,6 +4,8 @@
   can be longer) -> the button's payload.
 - MessageLog: ids of recent messages of the chat (the user's and the bot's), so that
   /oubli can delete them.
+- ChatLanguages: the language a chat chose with /langue (for the front's own texts);
+  /oubli forgets it.
 """
 from __future__ import annotations
 
@@ -98,3 +100,19 @@ class MessageLog:
     def ids(self, chat_id: int) -> List[int]:
         log = self._chats.get(chat_id)
         return [mid for mid, _ in log] if log else []
+
+
+class ChatLanguages:
+    """Per chat, the language chosen with a language button (bounded LRU)."""
+
+    def __init__(self, max_chats: int = 10_000) -> None:
+        self._chats: _LRU[int, str] = _LRU(max_chats)
+
+    def get(self, chat_id: int) -> Optional[str]:
+        return self._chats.get(chat_id)
+
+    def choose(self, chat_id: int, language: str) -> None:
+        self._chats.put(chat_id, language)
+
+    def forget(self, chat_id: int) -> None:
+        self._chats.pop(chat_id)

@@ -26,6 +26,9 @@ It also serves, on the Rasa server itself:
   GET  /webchat/                  the page (bot/webchat/index.html)
   GET  /webchat/static/<asset>    page.js, page.css, and rasa-webchat.js, the bundle of
                                   rasa-webchat 1.0.1 installed by npm in var/webchat/
+  GET  /webchat/texts/<code>.json the page's own texts in one language
+                                  (bot/webchat/messages_<code>.yml, French where a
+                                  translation lacks a key), the languages and their names
   POST /webchat/feedback          a 👍 / 👎 vote on an answer (bot/feedback.py)
 """
 import asyncio
@@ -49,6 +52,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+import user_texts
 from bot import feedback
 from bot.channels import guard
 from bot.channels.ratelimit import RateLimit
@@ -65,6 +69,8 @@ ASSETS = {
     "page.css": (PAGE_DIR / "page.css", "text/css; charset=utf-8"),
     "rasa-webchat.js": (BUNDLE, "text/javascript; charset=utf-8"),
 }
+# Names of the languages, each in itself (the same as the bot's language buttons).
+LANGUAGE_NAMES_DIR = REPO_ROOT / "actions"
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 SESSION_TOKEN = re.compile(r"^(?P<id>[0-9a-f]{32})\.(?P<mac>[0-9a-f]{32})$")
 SESSION_KEY_FILE = VAR_DIR / "webchat_session_key"
@@ -307,6 +313,31 @@ class WebchatInput(SocketIOInput):
                 await output.send_response(sender_id, reply)
 
 
+def page_languages() -> list:
+    """The widget's languages (a messages file each), in the order of the bot's language
+    buttons, with their names and writing directions."""
+    names = user_texts.load(LANGUAGE_NAMES_DIR).get("noms_des_langues") or {}
+    available = user_texts.languages(PAGE_DIR)
+    ordered = [code for code in names if code in available]
+    ordered += [code for code in available if code not in ordered]
+    return [
+        {
+            "code": code,
+            "name": str(names.get(code) or code),
+            "direction": "rtl" if user_texts.load(PAGE_DIR, code).get("direction") == "rtl" else "ltr",
+        }
+        for code in ordered
+    ]
+
+
+def page_texts(code: Text) -> Optional[Dict[Text, Any]]:
+    """What GET /webchat/texts/<code>.json returns, or None for a code we do not have."""
+    languages = page_languages()
+    if code not in {language["code"] for language in languages}:
+        return None
+    return {"language": code, "texts": user_texts.load(PAGE_DIR, code), "languages": languages}
+
+
 def _with_headers(resp: HTTPResponse) -> HTTPResponse:
     resp.headers.update(SECURITY_HEADERS)
     return resp
@@ -351,8 +382,16 @@ def page_blueprint() -> Blueprint:
         path, mime_type = ASSETS[name]
         if not path.is_file():
             logger.error("Webchat asset missing: %s (run the set-up: npm ci)", path)
-            return _error(503, "Le widget n'est pas installé : lancez « make setup ».")
+            return _error(503, "Le widget n'est pas installé : lancez « make run ».")
         return _with_headers(await response.file(path, mime_type=mime_type))
+
+    @page.route("/texts/<name:str>", methods=["GET"])
+    async def texts(_: Request, name: Text) -> HTTPResponse:
+        code = name[: -len(".json")] if name.endswith(".json") else None
+        found = page_texts(code) if code and re.fullmatch(r"[a-z]{2,3}", code) else None
+        if found is None:
+            return _error(404, "Langue inconnue.")
+        return _with_headers(response.json(found))
 
     @page.route("/feedback", methods=["POST"])
     async def post_feedback(request: Request) -> HTTPResponse:

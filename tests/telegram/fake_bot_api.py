@@ -136,6 +136,10 @@ class FakeBotAPI:
         self.calls: List[Call] = []
         self.failures: Dict[str, List[Failure]] = {}
         self.commands: List[Dict[str, str]] = []
+        # setMyCommands per language_code ("" = the default list).
+        self.commands_by_language: Dict[str, List[Dict[str, str]]] = {}
+        # The app language of each user (Telegram's User.language_code; None: not sent).
+        self.user_languages: Dict[int, Optional[str]] = {}
         self.webhook_url: Optional[str] = None
         self.webhook_secret: Optional[str] = None
         self.webhook_statuses: List[int] = []
@@ -192,8 +196,12 @@ class FakeBotAPI:
         self.failures.setdefault(method, []).extend(Failure(status, retry_after) for _ in range(times))
 
     def user(self, chat_id: int) -> Dict[str, Any]:
-        return {"id": chat_id, "is_bot": False, "first_name": "Zorglub",
-                "last_name": "Nomdefamille", "username": f"zorglub_{chat_id}", "language_code": "fr"}
+        user = {"id": chat_id, "is_bot": False, "first_name": "Zorglub",
+                "last_name": "Nomdefamille", "username": f"zorglub_{chat_id}"}
+        language = self.user_languages.get(chat_id, "fr")
+        if language is not None:
+            user["language_code"] = language
+        return user
 
     def private_chat(self, chat_id: int) -> Dict[str, Any]:
         user = self.user(chat_id)
@@ -379,7 +387,12 @@ class FakeBotAPI:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(command.get("description", "")) <= 256:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
-        self.commands = commands
+        language = params.get("language_code") or ""
+        if language and not re.match(r"^[a-z]{2}$", language):
+            raise ApiError(400, "Bad Request: LANG_CODE_INVALID")
+        self.commands_by_language[language] = commands
+        if not language:
+            self.commands = commands
         return True
 
     async def _api_deleteMyCommands(self, params):

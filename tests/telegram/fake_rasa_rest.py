@@ -26,6 +26,7 @@ class Received:
     sender: str
     message: str
     at: float
+    body: Dict[str, Any]  # the whole JSON body, as the front sent it
 
 
 def default_responder(sender: str, message: str) -> List[Dict[str, Any]]:
@@ -87,7 +88,7 @@ class FakeRasa:
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.json()
         sender, message = body["sender"], body["message"]
-        self.received.append(Received(sender, message, time.perf_counter()))
+        self.received.append(Received(sender, message, time.perf_counter(), body))
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.status != 200:

@@ -259,3 +259,31 @@ async def test_the_assistant_answers_many_users_concurrently_in_order(rasa_stack
                           s=run.sender(chat))
             texts = [json.loads(r[0]).get("text") for r in stored]
             assert texts == questions
+
+
+@async_test
+async def test_languages_hint_and_langue_with_the_real_assistant(rasa_stack, tmp_path):
+    """A Romanian app user: the hint reaches Rasa (and only it), /langue -> English makes
+    Rasa answer in English and the front's own texts follow."""
+    chat = new_chat()
+    english = load_texts("en")
+    async with running_front(tmp_path, rasa_url=rasa_stack.rasa_url, rasa_timeout=RASA_TIMEOUT) as run:
+        run.api.user_languages[chat] = "ro-RO"
+        await run.api.push_text(chat, "/langue")
+        offer = await run.api.wait_for("sendMessage", chat_id=chat, timeout=WAIT)
+        assert offer.shown == load_texts("ro").language_prompt
+        await run.api.push_callback(chat, offer.result["message_id"], button(offer, "English"))
+        chosen = await run.api.wait_for("sendMessage", chat_id=chat, count=2, timeout=WAIT)
+        assert "I will answer you in English" in chosen.shown
+        await run.api.push_text(chat, "/aide")
+        help_ = await run.api.wait_for("sendMessage", chat_id=chat, count=3, timeout=WAIT)
+        assert help_.shown == parse_html(english.help)
+
+        user_events = rows(rasa_stack.tracker_db_url,
+                           "SELECT data FROM events WHERE sender_id = :s AND type_name = 'user'",
+                           s=run.sender(chat))
+        metadata = [json.loads(row[0]).get("metadata") for row in user_events]
+        # The hint, beside what Rasa itself adds (assistant and model ids).
+        assert metadata and all(m["language_hint"] == "ro" for m in metadata), metadata
+        assert all(set(m) <= {"language_hint", "assistant_id", "model_id"} for m in metadata), metadata
+        assert str(chat) not in json.dumps([json.loads(row[0]) for row in user_events])

@@ -1,16 +1,19 @@
-"""The front's own French texts (telegram_front/messages_fr.yml)."""
+"""The front's own texts (telegram_front/messages_<code>.yml, French the reference)."""
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
+import user_texts
 from telegram_front import texts as texts_module
-from telegram_front.texts import COMMANDS, UNSUPPORTED_KINDS, load_texts
+from telegram_front.texts import COMMANDS, UNSUPPORTED_KINDS, TextBook, load_texts
 
 from fake_bot_api import COMMAND_NAME, parse_html
 
 ALLOWED_NUMBERS = {"17", "112", "114", "115", "119"}
 FRONT_DIR = Path(texts_module.__file__).parent
+LANGUAGES = user_texts.languages(FRONT_DIR)
 
 
 def all_strings(value):
@@ -21,14 +24,43 @@ def all_strings(value):
             yield from all_strings(item)
 
 
-def test_every_text_is_present():
-    texts = load_texts()
+def test_the_five_languages_are_there():
+    assert set(LANGUAGES) == {"fr", "en", "ro", "bg", "ar"}
+    assert set(TextBook.load().languages) == set(LANGUAGES)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_text_is_present(language):
+    texts = load_texts(language)
     assert set(UNSUPPORTED_KINDS) <= set(texts.unsupported)
     assert set(COMMANDS) == set(texts.commands)
+    # Each translation has its own text for every key (no silent French fallback).
+    assert user_texts.missing_keys(FRONT_DIR, language) == []
 
 
-def test_only_the_emergency_numbers_of_the_fact_sheet_appear():
-    data = yaml.safe_load(texts_module.MESSAGES_FILE.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("language", LANGUAGES[1:])
+def test_translations_are_translated(language):
+    french, translated = load_texts("fr"), load_texts(language)
+    for key in ("welcome", "help", "emergency", "apology", "forget_done", "language_prompt"):
+        assert getattr(translated, key) != getattr(french, key), (language, key)
+    assert translated.commands["langue"] != french.commands["langue"]
+
+
+def test_a_translation_that_lacks_a_key_falls_back_to_french(tmp_path):
+    for code in ("fr", "en"):
+        (tmp_path / f"messages_{code}.yml").write_text(
+            (FRONT_DIR / f"messages_{code}.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    data = yaml.safe_load((tmp_path / "messages_en.yml").read_text(encoding="utf-8"))
+    del data["edited"]
+    (tmp_path / "messages_en.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    texts = load_texts("en", folder=tmp_path)
+    assert texts.edited == load_texts("fr").edited
+    assert texts.welcome == load_texts("en").welcome
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_only_the_emergency_numbers_of_the_fact_sheet_appear(language):
+    data = yaml.safe_load((FRONT_DIR / f"messages_{language}.yml").read_text(encoding="utf-8"))
     numbers = set()
     for text in all_strings(data):
         # any run of digits (spaces/dots allowed inside, as in "01 23 45 67 89")
@@ -38,26 +70,36 @@ def test_only_the_emergency_numbers_of_the_fact_sheet_appear():
     assert numbers <= ALLOWED_NUMBERS, numbers - ALLOWED_NUMBERS
 
 
-def test_emergency_text_has_all_five_numbers():
-    emergency = parse_html(load_texts().emergency)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_emergency_text_has_all_five_numbers(language):
+    emergency = parse_html(load_texts(language).emergency)
     for number in ALLOWED_NUMBERS:
         assert re.search(rf"\b{number}\b", emergency), number
-    apology = parse_html(load_texts().apology_with_emergency)
+    apology = parse_html(load_texts(language).apology_with_emergency)
     assert "17" in apology and "114" in apology
 
 
-def test_all_texts_are_valid_telegram_html_and_short_enough():
-    texts = load_texts()
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_all_texts_are_valid_telegram_html_and_short_enough(language):
+    texts = load_texts(language)
     for text in list(all_strings(texts.__dict__)) + [texts.too_long(2000)]:
         visible = parse_html(text)  # raises like the Bot API would
         assert 0 < len(visible) <= 4096
-    assert len(texts.button_expired) <= 200  # answerCallbackQuery limit
+    for short in (texts.button_expired, texts.one_at_a_time):
+        assert len(short) <= 200  # answerCallbackQuery limit
 
 
-def test_commands_are_valid_for_set_my_commands():
-    for name, description in load_texts().commands.items():
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_commands_are_valid_for_set_my_commands(language):
+    for name, description in load_texts(language).commands.items():
         assert COMMAND_NAME.match(name)
         assert 1 <= len(description) <= 256
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_welcome_and_help_list_the_language_command(language):
+    texts = load_texts(language)
+    assert "/langue" in texts.welcome and "/langue" in texts.help
 
 
 def test_too_long_note_says_how_much_was_read():

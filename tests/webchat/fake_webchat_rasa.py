@@ -7,10 +7,16 @@ path of the channel:
   "silence"     the turn says nothing
   "lien"        the answer holds a javascript: link
   "lent"        the answer comes after 0.3 s
+  /choisir_langue{"language":"<code>"}
+                the conversation's language becomes <code> (answers say "Reçu" in it)
   anything else an answer "Reçu : <text>" and a payload that tells what the agent got
-                (sender id, metadata, text)
+                (sender id, metadata, text); the payload's language fields: the
+                conversation's language, "detected" from the text's script (Arabic
+                letters: ar, else fr), reviewed only in French
 """
 import asyncio
+import json
+import re
 import sys
 
 from rasa.core.channels.channel import UserMessage, register
@@ -25,9 +31,21 @@ CREDENTIALS = {
 }
 
 
+RECEIVED = {"fr": "Reçu", "en": "Received", "ro": "Primit", "bg": "Получено", "ar": "تم الاستلام"}
+CHOOSE = re.compile(r'^/choisir_langue(\{.*\})$')
+
+
 class FakeAgent:
+    def __init__(self) -> None:
+        self.languages = {}  # sender -> the conversation's language
+
     async def handle_message(self, message: UserMessage) -> None:
         out, sender = message.output_channel, message.sender_id
+        chosen = CHOOSE.match(message.text or "")
+        if chosen:
+            self.languages[sender] = json.loads(chosen.group(1))["language"]
+        language = self.languages.get(sender, "fr")
+        detected = "ar" if re.search(r"[\u0600-\u06ff]", message.text or "") else "fr"
         if message.text == "boom":
             raise RuntimeError("the turn failed")
         if message.text == "silence":
@@ -37,7 +55,7 @@ class FakeAgent:
             return
         if message.text == "lent":
             await asyncio.sleep(0.3)
-        await out.send_response(sender, {"text": f"Reçu : {message.text}"})
+        await out.send_response(sender, {"text": f"{RECEIVED.get(language, 'Reçu')} : {message.text}"})
         await out.send_response(
             sender,
             {
@@ -45,6 +63,9 @@ class FakeAgent:
                     "topic": "titre-sejour",
                     "intent": "titre-sejour",
                     "confidence": 0.9,
+                    "language": language,
+                    "detected_language": None if chosen else detected,
+                    "translation_reviewed": language == "fr",
                     "sources": [{"title": "CESEDA", "reference": "art. L425-1", "url": "https://www.legifrance.gouv.fr/"}],
                     "seen": {"sender": sender, "metadata": message.metadata, "text": message.text},
                 }

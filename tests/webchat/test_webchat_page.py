@@ -7,7 +7,9 @@ from typing import Any, Dict, Optional, Tuple
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
+import user_texts
 from bot import feedback
 from bot.channels.webchat import ASSETS, BUNDLE, PAGE_DIR
 
@@ -49,8 +51,8 @@ def test_the_page_is_french_and_loads_only_its_own_scripts(fake_webchat):
     assert status == 200
     assert headers["Content-Type"].startswith("text/html")
     page = body.decode()
-    assert '<html lang="fr">' in page
-    assert "<title>Notes</title>" in page  # neutral in the browser's history (S16)
+    assert '<html lang="fr" dir="ltr">' in page
+    assert '<title data-text="page_title">Notes</title>' in page  # neutral in the browser's history (S16)
     scripts = re.findall(r"<script\b([^>]*)>", page)
     assert scripts and all('src="/webchat/static/' in attrs for attrs in scripts)
     assert not re.search(r"\son[a-z]+=", page)  # no inline event handler
@@ -173,3 +175,66 @@ def test_votes_from_another_origin_are_refused(fake_webchat):
     status, headers, _ = post_feedback(fake_webchat, GOOD, {"Origin": "http://evil.example"})
     assert "Access-Control-Allow-Origin" not in headers
     assert len(feedback.list_feedback(fake_webchat.tracker_db_url)) == before
+
+
+# --------------------------------------------------------------------------- the page's words
+LANGUAGES = ["fr", "en", "ro", "bg", "ar"]  # in the order of the bot's language buttons
+
+
+def _keys(data, prefix=""):
+    out = set()
+    for key, value in data.items():
+        out |= _keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key}
+    return out
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_the_page_texts_are_served_in_each_language(fake_webchat, code):
+    status, headers, body = fetch(f"{fake_webchat.url}/webchat/texts/{code}.json")
+    assert status == 200 and headers["Content-Type"].startswith("application/json")
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    data = json.loads(body)
+    assert data["language"] == code
+    french = yaml.safe_load((PAGE_DIR / "messages_fr.yml").read_text(encoding="utf-8"))
+    assert _keys(data["texts"]) == _keys(french)
+    assert [language["code"] for language in data["languages"]] == LANGUAGES
+    names = {language["code"]: language["name"] for language in data["languages"]}
+    assert names == {"fr": "Français", "en": "English", "ro": "Română", "bg": "Български", "ar": "العربية"}
+    directions = {language["code"]: language["direction"] for language in data["languages"]}
+    assert directions == {"fr": "ltr", "en": "ltr", "ro": "ltr", "bg": "ltr", "ar": "rtl"}
+    if code != "fr":
+        assert data["texts"]["title"] != french["title"]  # translated, not the fallback
+
+
+@pytest.mark.parametrize("name", ["xx.json", "FR.json", "fr", "fr.yml", "fr.json.bak", "..%2Ffr.json",
+                                  "messages_fr.json", "frr.json", "%2e%2e.json", "fr%00.json"])
+def test_unknown_language_codes_get_404(fake_webchat, name):
+    status, headers, body = fetch(f"{fake_webchat.url}/webchat/texts/{name}")
+    assert status == 404
+    assert "texts" not in body.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("code", LANGUAGES[1:])
+def test_each_translation_of_the_page_has_every_text(code):
+    assert user_texts.missing_keys(PAGE_DIR, code) == []
+
+
+def test_every_text_the_page_uses_exists_and_none_is_left_in_the_script():
+    french = _keys(yaml.safe_load((PAGE_DIR / "messages_fr.yml").read_text(encoding="utf-8")))
+    html = (PAGE_DIR / "index.html").read_text(encoding="utf-8")
+    script = (PAGE_DIR / "page.js").read_text(encoding="utf-8")
+    used = set(re.findall(r'data-(?:text|title|label)="([^"]+)"', html))
+    used |= set(re.findall(r'\bt\("([a-z_.]+)"[,)]', script))
+    used |= {"connection." + key for key in re.findall(r'setConnection\("\w+", "(\w+)"\)', script)}
+    assert len(used) > 40
+    assert used <= french, used - french
+    for french_words in ("Réponse affichée", "Envoyer", "Connecté", "Sujet", "Appuie", "Écrivez",
+                         "Aucune source", "Vérifié le", "Merci"):
+        assert french_words not in script, french_words
+
+
+def test_the_page_names_the_real_set_up_command(fake_webchat):
+    page = fetch(f"{fake_webchat.url}/webchat/")[2].decode()
+    assert "make run" in page and "make setup" not in page
+    source = (PAGE_DIR.parent / "channels" / "webchat.py").read_text(encoding="utf-8")
+    assert "make setup" not in source

@@ -275,3 +275,146 @@ def test_quit_leaves_for_a_neutral_site_and_forgets_the_conversation(widget, how
     expect(widget.cards).to_have_count(1)
     assert widget.session_id() != first_session
     assert widget.dialogs == []
+
+
+# --------------------------------------------------------------------------- languages
+# Against the real channel and page with a fake agent (tests/webchat/fake_webchat_rasa.py):
+# it answers "<Received in the conversation's language> : <text>" with an answer payload
+# whose language fields follow /choisir_langue and the script of the text.
+CHOICE = '/choisir_langue{"language":"%s"}'
+NAMES = ["Français", "English", "Română", "Български", "العربية"]
+
+
+@pytest.fixture
+def fake_widget(browser, fake_webchat):
+    tab = WidgetPage(browser, fake_webchat.url)
+    yield tab
+    tab.close()
+
+
+def open_fake(widget: WidgetPage) -> None:
+    widget.open()
+    expect(widget.bot_messages.first).to_be_visible()
+    expect(widget.cards.first.locator(".answer-question-text")).to_have_text("/salutation")
+
+
+def language_field(card):
+    return card.locator(".answer-language")
+
+
+def test_the_panel_shows_the_detected_language_and_the_translation_status(fake_widget):
+    page = fake_widget.page
+    open_fake(fake_widget)
+    field = language_field(fake_widget.cards.first)
+    expect(field).to_have_text("Langue détectée : fr — réponse en fr — texte original en français")
+    expect(fake_widget.cards.first.locator("dt", has_text="Langue")).to_have_count(1)
+
+    # A payload typed by hand is kept by the guard (it is one of our buttons'): the
+    # conversation goes on in Arabic while the page stays in French.
+    fake_widget.ask(CHOICE % "ar")
+    fake_widget.ask("أين يمكنني أن أنام الليلة؟")
+    field = language_field(fake_widget.cards.first)
+    expect(field).to_have_text("Langue détectée : ar — réponse en ar — traduction non relue")
+    assert field.get_attribute("data-detected") == "ar" and field.get_attribute("data-reviewed") == "false"
+    # The answer's language sets the chat area's direction; the page stays French.
+    expect(page.locator("#chat")).to_have_attribute("dir", "rtl")
+    expect(page.locator("#chat")).to_have_attribute("lang", "ar")
+    expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    # Each bubble reads in its own direction.
+    arabic = fake_widget.bot_messages.filter(has_text="تم الاستلام").last
+    expect(arabic).to_have_attribute("dir", "auto")
+    assert arabic.evaluate("el => getComputedStyle(el.querySelector('p') || el).direction") == "rtl"
+    # Nothing was written as HTML: the line is one text node.
+    assert field.evaluate("el => el.childNodes.length === 1 && el.firstChild.nodeType === 3")
+    assert fake_widget.errors == [] and fake_widget.dialogs == []
+
+
+def test_the_language_switch_changes_the_page_and_the_bot_s_language(fake_widget):
+    page = fake_widget.page
+    open_fake(fake_widget)
+    session = fake_widget.session_id()
+    select = page.locator("#language")
+    expect(select).to_be_enabled()
+    assert select.locator("option").all_inner_texts() == NAMES
+    expect(select).to_have_value("fr")
+
+    select.select_option("en")
+    expect(page.locator(".rw-header .rw-title")).to_have_text("Assistant on human trafficking — trial for staff")
+    expect(page.locator(".rw-new-message")).to_have_attribute("placeholder", "Write your question…")
+    expect(page.locator("#panel-title")).to_have_text("Where the answers come from")
+    expect(page.locator("#quit")).to_have_text("Leave")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#connection")).to_have_text("Connected")
+    # The choice went to the bot as the language buttons' payload, without a bubble.
+    card = fake_widget.cards.first
+    expect(card.locator(".answer-question-text")).to_have_text(CHOICE % "en")
+    expect(fake_widget.user_messages.filter(has_text="choisir_langue")).to_have_count(0)
+    expect(fake_widget.bot_messages.filter(has_text="Received").first).to_be_visible()
+    # Older cards are relabelled too.
+    expect(fake_widget.cards.last.locator("dt", has_text="Topic")).to_have_count(1)
+    # The widget was given its new words, not started again: same session, one welcome.
+    assert fake_widget.session_id() == session
+    expect(fake_widget.cards.filter(has=page.locator(".answer-question-text", has_text="/salutation"))).to_have_count(1)
+
+    fake_widget.ask("hello")
+    card = fake_widget.cards.first
+    expect(language_field(card)).to_have_text("Detected language: fr — answer in en — translation not reviewed")
+    expect(card.locator(".vote-up")).to_have_text("👍 Yes")
+
+    # A reload keeps the language of this tab; the session goes on.
+    page.reload()
+    expect(page.locator("#language")).to_have_value("en")
+    expect(page.locator(".rw-header .rw-title")).to_have_text("Assistant on human trafficking — trial for staff")
+    expect(fake_widget.cards.first.locator("dt", has_text="Language")).to_have_count(1)
+    assert fake_widget.errors == [] and fake_widget.dialogs == []
+
+
+def test_arabic_turns_the_page_right_to_left(fake_widget):
+    page = fake_widget.page
+    open_fake(fake_widget)
+    page.locator("#language").select_option("ar")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    ARTIFACTS.mkdir(exist_ok=True)
+    expect(page.locator("html")).to_have_attribute("lang", "ar")
+    expect(page.locator("#panel-title")).to_have_text("من أين تأتي الأجوبة")
+    expect(fake_widget.cards.first.locator(".answer-question-text")).to_have_text(CHOICE % "ar")
+    expect(page.locator("#chat")).to_have_attribute("dir", "rtl")
+    assert page.evaluate("getComputedStyle(document.querySelector('.panel')).direction") == "rtl"
+
+    fake_widget.ask("مرحبا")
+    expect(language_field(fake_widget.cards.first)).to_have_text(
+        "اللغة المكتشفة: ar — الجواب بـ ar — ترجمة لم تتم مراجعتها")
+    page.screenshot(path=str(ARTIFACTS / "webchat-ar.png"), full_page=True)
+    # Mirrored: the person's bubble on the left of the assistant's.
+    mine = fake_widget.user_messages.filter(has_text="مرحبا").last.bounding_box()
+    theirs = fake_widget.bot_messages.filter(has_text="تم الاستلام").last.bounding_box()
+    assert mine["x"] + mine["width"] < theirs["x"] + theirs["width"], (mine, theirs)
+    # Back to French: left to right again, and the bot is told.
+    page.locator("#language").select_option("fr")
+    expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    expect(fake_widget.cards.first.locator(".answer-question-text")).to_have_text(CHOICE % "fr")
+    expect(page.locator("#chat")).to_have_attribute("dir", "ltr")
+    assert fake_widget.errors == [] and fake_widget.dialogs == []
+
+
+def test_staff_switch_to_english_on_the_real_assistant(widget):
+    """The switch against the real assistant: Rasa takes the choice, answers in English,
+    and the panel says which language was detected and answered in."""
+    page = widget.page
+    widget.open()
+    widget.wait_for_welcome()
+    welcome = widget.cards.first.locator(".answer-language")
+    expect(welcome).to_have_text(re.compile(r"^Langue détectée : .+ — réponse en fr — texte original en français$"))
+
+    cards_before = widget.cards.count()
+    page.locator("#language").select_option("en")
+    expect(widget.bot_messages.filter(has_text="I will answer you in English")).to_have_count(1)
+    expect(widget.cards).not_to_have_count(cards_before)
+    expect(page.locator(".rw-new-message")).to_have_attribute("placeholder", "Write your question…")
+
+    widget.ask("how can I get a residence permit if I file a complaint?")
+    field = widget.cards.first.locator(".answer-language")
+    expect(field).to_have_attribute("data-language", "en")
+    expect(field).to_have_text(re.compile(
+        r"^Detected language: [a-z]{2} — answer in en — translation (not )?reviewed$"))
+    assert widget.errors == [] and widget.dialogs == []
