@@ -20,7 +20,7 @@ RASA_DATA   := $(shell find data -name '*.yml')
 CONTENT     := $(wildcard knowledge/content/*.yml)
 NLU_CODE    := $(wildcard nlu/*.py) $(wildcard nlu/*.yml)
 
-.PHONY: help install run test lint train evaluate validate knowledge clean distclean chromium
+.PHONY: help install run test lint format train evaluate validate knowledge clean distclean chromium
 
 help:
 	@echo "make run       set up what is missing, then start the assistant (Ctrl-C stops it)"
@@ -74,9 +74,15 @@ run: $(STAMP) $(KB_DB) $(MODEL) $(WEBCHAT)
 test: lint $(STAMP) $(KB_DB) $(MODEL) $(WEBCHAT) chromium
 	$(PY) -m pytest --ignore=tests/prod
 
-# ruff is pinned in requirements.lock; its settings are in pyproject.toml.
+# ruff is pinned in requirements.lock; its settings are in pyproject.toml. `make format`
+# rewrites the files the way `make lint` wants them.
 lint: $(STAMP)
 	$(RUFF) check .
+	$(RUFF) format --check .
+
+format: $(STAMP)
+	$(RUFF) check --fix .
+	$(RUFF) format .
 
 # retrain.evaluate's figures, then the regression gate against the deployed (else previous)
 # model, or BASELINE=models/<file>.tar.gz (retrain/regression.py).

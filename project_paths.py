@@ -3,6 +3,7 @@
 The Rasa project sits at the root, where Rasa's own commands look for it without flags
 (`rasa data validate`, `rasa train`, `rasa test`, `rasa shell`).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

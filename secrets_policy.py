@@ -9,6 +9,7 @@ changeme, example, xxx, ...) or when it is a repetition of a few characters. Gen
 secrets (`secrets.token_hex(32)`, `token_urlsafe(32)`, `openssl rand -hex 32`) pass.
 The message names the variable, never the value.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,7 +50,7 @@ def check_secret(name: str, value: Optional[str]) -> str:
     problem = secret_problem(value)
     if problem:
         raise WeakSecretError(
-            f"{name} {problem}: generate one, e.g. `python3 -c \"import secrets; "
-            f"print(secrets.token_hex(32))\"`"
+            f'{name} {problem}: generate one, e.g. `python3 -c "import secrets; '
+            f'print(secrets.token_hex(32))"`'
         )
     return str(value).strip()

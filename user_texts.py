@@ -6,6 +6,7 @@ telegram_front/). A key missing from a translation falls back to the French text
 half-translated file never leaves a user without an answer; `make validate` lists what a
 language still lacks (python -m retrain.consistency).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -62,6 +63,7 @@ def languages(folder: Path) -> List[str]:
 
 def missing_keys(folder: Path, language: str) -> List[str]:
     """Dotted keys of the French file that the language's file lacks."""
+
     def keys(data: Dict[str, Any], prefix: str = "") -> List[str]:
         out = []
         for key, value in data.items():

@@ -1,4 +1,5 @@
 """Answers a topic from the knowledge base: short answer first, details on request."""
+
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -34,8 +35,13 @@ class ActionAnswerTopic(Action):
         return common.slot_changes(tracker, topic=topic.id, misunderstood=False)
 
 
-def send_answer(dispatcher: CollectingDispatcher, tracker: Tracker, topic: Topic,
-                related: List[Topic], lang: Optional[Text] = None) -> None:
+def send_answer(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    topic: Topic,
+    related: List[Topic],
+    lang: Optional[Text] = None,
+) -> None:
     """The short answer in the conversation's language, its source line, and buttons."""
     lang = lang or common.language(tracker)
     localized = common.localized(topic, lang)
@@ -79,8 +85,11 @@ class ActionTopicDetails(Action):
 
         lang = common.language(tracker)
         localized = common.localized(topic, lang)
-        text = (localized.details.strip() or localized.answer.strip()) + "\n\n" \
+        text = (
+            (localized.details.strip() or localized.answer.strip())
+            + "\n\n"
             + common.sources_block(topic, lang)
+        )
         buttons = common.topic_buttons(related[: common.MAX_RELATED_BUTTONS], lang)
         if topic.id != "contacts-aide":
             buttons.append(common.talk_button(lang))
@@ -93,9 +102,7 @@ class ActionTopicDetails(Action):
         return common.slot_changes(tracker, topic=topic.id, misunderstood=False)
 
     @staticmethod
-    async def _ask_which_topic(
-        dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> List[Dict[Text, Any]]:
+    async def _ask_which_topic(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         lang = common.language(tracker)
         topics = await common.knowledge_base().get_many(common.words(lang)["menu_sujets"])
         dispatcher.utter_message(

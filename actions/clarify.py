@@ -1,4 +1,5 @@
 """When the message was not understood: suggest the closest topics, then a person."""
+
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -26,7 +27,7 @@ def offered_topics(ranked: List[Text], found: List[Text], limit: int = SUGGESTIO
 
 
 class ActionClarify(Action):
-    """"Je ne suis pas sûr d'avoir compris" + the three closest topics as buttons."""
+    """ "Je ne suis pas sûr d'avoir compris" + the three closest topics as buttons."""
 
     def name(self) -> Text:
         return "action_clarify"
@@ -67,12 +68,20 @@ class ActionOfferContacts(Action):
             return []
         lang = common.language(tracker)
         localized = common.localized(contacts, lang)
-        text = common.contacts_text("\n\n".join(
-            [common.words(lang)["deux_incompris"], localized.answer.strip(),
-             common.source_line(contacts, lang)]
-        ), tracker)
-        buttons = [common.details_button(contacts.id, lang),
-                   {"title": common.words(lang)["bouton_menu"], "payload": "/menu"}]
+        text = common.contacts_text(
+            "\n\n".join(
+                [
+                    common.words(lang)["deux_incompris"],
+                    localized.answer.strip(),
+                    common.source_line(contacts, lang),
+                ]
+            ),
+            tracker,
+        )
+        buttons = [
+            common.details_button(contacts.id, lang),
+            {"title": common.words(lang)["bouton_menu"], "payload": "/menu"},
+        ]
         dispatcher.utter_message(text=text, buttons=buttons)
         dispatcher.utter_message(json_message=common.payload(tracker, "contacts-aide", contacts, localized))
         return common.slot_changes(tracker, topic=contacts.id, misunderstood=False)

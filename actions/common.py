@@ -1,5 +1,6 @@
 """What every action shares: the knowledge base, the dialogue's words, and how an
 answer is shaped (text, source line, buttons, payload)."""
+
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -9,10 +10,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+import user_texts
 from knowledge.content import Topic
 from knowledge.store import KnowledgeBase
 from user_texts import REFERENCE
-import user_texts
 
 TEXTS_DIR = Path(__file__).parent
 
@@ -35,11 +36,17 @@ def words(language: Text = REFERENCE) -> Dict[Text, Any]:
 
 
 def language(tracker: Tracker) -> Text:
-    """The language to answer in: the one the person chose (/langue or the buttons),
-    else the one their messages are written in (slot set by nlu/language.py), else French."""
-    for slot in ("chosen_language", "language"):
-        value = tracker.get_slot(slot)
-        if isinstance(value, str) and value in user_texts.languages(TEXTS_DIR):
+    """The language to answer in: the one the person chose (/langue or the buttons), else
+    the one this message is written in when nlu/language.py is sure (or the front's hint
+    decided), else the conversation's (slot `language`), else French."""
+    known = user_texts.languages(TEXTS_DIR)
+    found = tracker.latest_message.get("language") or {}
+    for value in (
+        tracker.get_slot("chosen_language"),
+        found.get("code") if found.get("source") in ("text", "hint") else None,
+        tracker.get_slot("language"),
+    ):
+        if isinstance(value, str) and value in known:
             return value
     return REFERENCE
 
@@ -48,6 +55,7 @@ def language(tracker: Tracker) -> Text:
 class Localized:
     """A topic's texts in the conversation's language (the French reference when there
     is no translation yet), and whether a native speaker reviewed them."""
+
     title: Text
     answer: Text
     details: Text
@@ -59,8 +67,7 @@ def localized(topic: Topic, lang: Text) -> Localized:
     translation = topic.in_language(lang) if lang != REFERENCE else None
     if translation is None:
         return Localized(topic.title, topic.answer, topic.details, REFERENCE, True)
-    return Localized(translation.title, translation.answer, translation.details, lang,
-                     translation.reviewed)
+    return Localized(translation.title, translation.answer, translation.details, lang, translation.reviewed)
 
 
 def unreviewed_note(text: Localized) -> Optional[Text]:
@@ -70,8 +77,7 @@ def unreviewed_note(text: Localized) -> Optional[Text]:
 
 def french_button(lang: Text) -> Dict[Text, Text]:
     """The French reference text of the current topic (switches the answers to French)."""
-    return {"title": words(lang)["bouton_texte_francais"],
-            "payload": '/choisir_langue{"language":"fr"}'}
+    return {"title": words(lang)["bouton_texte_francais"], "payload": '/choisir_langue{"language":"fr"}'}
 
 
 def latest_intent(tracker: Tracker) -> Dict[Text, Any]:
@@ -82,12 +88,14 @@ def in_danger(tracker: Tracker) -> bool:
     """True when this turn gives the emergency numbers first: the danger detector
     (nlu/danger.py) fired on the latest message, or it is the urgence topic."""
     latest = tracker.latest_message or {}
-    return bool((latest.get("danger") or {}).get("detected")) \
-        or latest_intent(tracker).get("name") == "urgence"
+    return (
+        bool((latest.get("danger") or {}).get("detected")) or latest_intent(tracker).get("name") == "urgence"
+    )
 
 
-def payload(tracker: Tracker, topic_id: Text, topic: Optional[Topic],
-            text: Optional[Localized] = None) -> Dict[Text, Any]:
+def payload(
+    tracker: Tracker, topic_id: Text, topic: Optional[Topic], text: Optional[Localized] = None
+) -> Dict[Text, Any]:
     """The machine-readable answer payload of shared/TOPICS.md."""
     intent = latest_intent(tracker)
     answered_in = text.language if text else language(tracker)
@@ -128,7 +136,7 @@ def french_date(day: date) -> Text:
 
 
 def source_line(topic: Topic, lang: Text = REFERENCE) -> Text:
-    """"Source : CESEDA art. L425-1 — vérifié le 26/11/2026" (first source; the
+    """ "Source : CESEDA art. L425-1 — vérifié le 26/11/2026" (first source; the
     references stay in French, the words around them are in the person's language)."""
     first = topic.sources[0]
     line = f"{words(lang)['source']} : {first.reference}"
@@ -167,10 +175,13 @@ def topic_buttons(topics: Iterable[Topic], lang: Text = REFERENCE) -> List[Dict]
 
 
 def slot_changes(tracker: Tracker, **values: Any) -> List[Dict[Text, Any]]:
-    """SlotSet events for the slots whose value changes. An event that changes nothing
-    would still be stored, validated and replayed by Rasa on every later turn."""
-    return [SlotSet(name, value) for name, value in values.items()
-            if tracker.get_slot(name) != value]
+    """SlotSet events for the slots whose value changes (and the conversation's language,
+    kept for the next short message). An event that changes nothing would still be stored,
+    validated and replayed by Rasa on every later turn."""
+    current = language(tracker)
+    if current != (tracker.get_slot("language") or REFERENCE):  # an empty slot means French
+        values.setdefault("language", current)
+    return [SlotSet(name, value) for name, value in values.items() if tracker.get_slot(name) != value]
 
 
 def send_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

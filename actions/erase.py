@@ -4,6 +4,7 @@ this turn (bot/tracker_store.py), because only it can do so for real.
 When the conversation database cannot be reached, Rasa keeps the turn in memory and the
 erase cannot happen: the user is told so instead of being told it worked.
 """
+
 import asyncio
 from typing import Any, Dict, List, Text
 

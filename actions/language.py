@@ -1,14 +1,15 @@
 """The person chooses the language of the answers (/langue on Telegram, buttons)."""
+
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+import user_texts
 from actions import common
 from actions.answer import send_answer
 from knowledge.store import KnowledgeUnavailable
-import user_texts
 
 
 def chosen(tracker: Tracker) -> Optional[Text]:
@@ -24,8 +25,10 @@ def chosen(tracker: Tracker) -> Optional[Text]:
 
 def language_buttons() -> List[Dict[Text, Text]]:
     names = common.words()["noms_des_langues"]
-    return [{"title": names.get(code, code), "payload": '/choisir_langue{"language":"%s"}' % code}
-            for code in user_texts.languages(common.TEXTS_DIR)]
+    return [
+        {"title": names.get(code, code), "payload": '/choisir_langue{"language":"%s"}' % code}
+        for code in user_texts.languages(common.TEXTS_DIR)
+    ]
 
 
 class ActionChooseLanguage(Action):
@@ -41,8 +44,7 @@ class ActionChooseLanguage(Action):
         lang = chosen(tracker)
         if lang is None:
             current = common.language(tracker)
-            dispatcher.utter_message(text=common.words(current)["choisir_langue"],
-                                     buttons=language_buttons())
+            dispatcher.utter_message(text=common.words(current)["choisir_langue"], buttons=language_buttons())
             dispatcher.utter_message(json_message=common.payload(tracker, "salutation", None))
             return []
         dispatcher.utter_message(text=common.words(lang)["langue_choisie"])

@@ -1,4 +1,5 @@
 """The main topics as buttons."""
+
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker

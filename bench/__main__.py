@@ -19,6 +19,7 @@ requests to 127.0.0.1 only:
 Every phase is bounded in requests and seconds; the whole run stops adding phases when
 its time budget (default 540 s) would be exceeded, and says so in the report.
 """
+
 import argparse
 import asyncio
 import json
@@ -39,7 +40,7 @@ import yaml
 from bench import load, report, system
 from bot.channels import guard
 from bot.launcher import Stack, api_token, free_port, service_env
-from project_paths import REPO_ROOT, DOMAIN_FILE, DEFAULT_MODEL
+from project_paths import DEFAULT_MODEL, DOMAIN_FILE, REPO_ROOT
 
 BUDGETS = {
     "p95_10_users_ms": 150.0,
@@ -66,8 +67,10 @@ class Bench:
     def fits(self, seconds: float, what: str) -> bool:
         if self.left() > seconds:
             return True
-        self.notes.append(f"Skipped {what}: the run's time budget ({self.args.budget_seconds:.0f} s) "
-                          "would have been exceeded.")
+        self.notes.append(
+            f"Skipped {what}: the run's time budget ({self.args.budget_seconds:.0f} s) "
+            "would have been exceeded."
+        )
         print(f"  skipped {what} (time budget)", flush=True)
         return False
 
@@ -123,15 +126,19 @@ class Bench:
         if not self.args.make_targets:
             return None
         t0 = time.monotonic()
-        done = subprocess.run(["make", "-q", *self.args.make_targets], cwd=REPO_ROOT,
-                              capture_output=True)
+        done = subprocess.run(["make", "-q", *self.args.make_targets], cwd=REPO_ROOT, capture_output=True)
         seconds = round(time.monotonic() - t0, 2)
         if done.returncode != 0:
-            stale = [t for t in self.args.make_targets if subprocess.run(
-                ["make", "-q", t], cwd=REPO_ROOT, capture_output=True).returncode != 0]
-            self.notes.append(f"`make -q` says these are out of date: {', '.join(stale) or '?'}; "
-                              "`make run` would rebuild them first (not included in the "
-                              "start-up time).")
+            stale = [
+                t
+                for t in self.args.make_targets
+                if subprocess.run(["make", "-q", t], cwd=REPO_ROOT, capture_output=True).returncode != 0
+            ]
+            self.notes.append(
+                f"`make -q` says these are out of date: {', '.join(stale) or '?'}; "
+                "`make run` would rebuild them first (not included in the "
+                "start-up time)."
+            )
         return seconds
 
     def summary(self, outcome: load.Outcome, log_offset: int, cpu: system.CpuMeter) -> Dict[str, Any]:
@@ -141,7 +148,8 @@ class Bench:
         # CPU the servers spent per answered message: less sensitive than latency to
         # what else runs on the machine.
         summary["stack_cpu_ms_per_request"] = (
-            round(cpu.stack_seconds * 1000 / summary["ok"], 1) if summary["ok"] else None)
+            round(cpu.stack_seconds * 1000 / summary["ok"], 1) if summary["ok"] else None
+        )
         return summary
 
     def memory(self) -> Dict[str, Any]:
@@ -150,8 +158,11 @@ class Bench:
     def targets(self) -> None:
         rasa, actions = self.stack.rasa_url, self.stack.actions_url
         domain = yaml.safe_load((DOMAIN_FILE).read_text(encoding="utf-8"))
-        topic_intents = [i for i in domain["intents"] if i not in
-                         ("en_savoir_plus", "menu", "effacer_conversation", "urgence")]
+        topic_intents = [
+            i
+            for i in domain["intents"]
+            if i not in ("en_savoir_plus", "menu", "effacer_conversation", "urgence")
+        ]
         self.rest = load.rest_target(rasa, guard.messages()["service_indisponible"][:40])
         self.parse = load.parse_target(rasa, api_token())
         self.actions = load.actions_target(actions, domain, topic_intents)
@@ -167,8 +178,11 @@ class Bench:
             print(f"  sequential {target.name}: {count} requests", flush=True)
             offset = self.log_offset()
             with system.CpuMeter(list(self.pids.values())) as cpu:
-                outcome = asyncio.run(load.sequential(
-                    target, self.messages, self.session_length, count, cap, f"seq-{target.name}"))
+                outcome = asyncio.run(
+                    load.sequential(
+                        target, self.messages, self.session_length, count, cap, f"seq-{target.name}"
+                    )
+                )
             self.results["sequential"][target.name] = self.summary(outcome, offset, cpu)
 
     def concurrency(self) -> None:
@@ -182,16 +196,25 @@ class Bench:
         for users in self.args.users:
             level: Dict[str, Any] = {"users": users}
             for target in (self.rest, self.parse):
-                if not self.fits(seconds + load.REQUEST_TIMEOUT_SECONDS + 5,
-                                 f"{users} users on {target.name}"):
+                if not self.fits(
+                    seconds + load.REQUEST_TIMEOUT_SECONDS + 5, f"{users} users on {target.name}"
+                ):
                     continue
                 print(f"  {users} users on {target.name}: {seconds:.0f} s", flush=True)
                 time.sleep(SETTLE_SECONDS)
                 offset = self.log_offset()
                 with system.CpuMeter(list(self.pids.values())) as cpu:
-                    outcome = asyncio.run(load.closed_loop(
-                        target, users, seconds, self.messages, self.session_length,
-                        f"c{users}-{target.name}", sample))
+                    outcome = asyncio.run(
+                        load.closed_loop(
+                            target,
+                            users,
+                            seconds,
+                            self.messages,
+                            self.session_length,
+                            f"c{users}-{target.name}",
+                            sample,
+                        )
+                    )
                 level[target.name] = self.summary(outcome, offset, cpu)
             self.results["concurrency"].append(level)
         self.results["memory"]["rasa_rss_sampled_max_mib"] = peak["rasa_rss_mib"]
@@ -199,55 +222,83 @@ class Bench:
     # ------------------------------------------------------------------ results
     def model_info(self) -> Dict[str, Any]:
         model = Path(self.args.model)
-        info: Dict[str, Any] = {"path": str(model.relative_to(REPO_ROOT) if model.is_absolute()
-                                            and REPO_ROOT in model.parents else model),
-                                "size_mib": system.file_size_mib(model)}
+        info: Dict[str, Any] = {
+            "path": str(
+                model.relative_to(REPO_ROOT) if model.is_absolute() and REPO_ROOT in model.parents else model
+            ),
+            "size_mib": system.file_size_mib(model),
+        }
         if model.exists():
-            info["modified"] = datetime.fromtimestamp(model.stat().st_mtime, timezone.utc) \
-                .isoformat(timespec="seconds")
+            info["modified"] = datetime.fromtimestamp(model.stat().st_mtime, timezone.utc).isoformat(
+                timespec="seconds"
+            )
             with tarfile.open(model) as tar:
                 members = tar.getmembers()
-            info["unpacked_mib"] = round(sum(m.size for m in members) / 1024 ** 2, 2)
+            info["unpacked_mib"] = round(sum(m.size for m in members) / 1024**2, 2)
             # components/train_<Component><n>/...: what the model holds.
             parts = [m.name.lstrip("/").split("/") for m in members]
-            info["trained_components"] = sorted({
-                p[1][len("train_"):].rstrip("0123456789") for p in parts
-                if len(p) > 1 and p[0] == "components" and p[1].startswith("train_")})
+            info["trained_components"] = sorted(
+                {
+                    p[1][len("train_") :].rstrip("0123456789")
+                    for p in parts
+                    if len(p) > 1 and p[0] == "components" and p[1].startswith("train_")
+                }
+            )
         train_info = model.with_name("train_info.json")
         if train_info.exists():
             recorded = json.loads(train_info.read_text())
             info["training_seconds"] = recorded.get("seconds")
             info["training_recorded"] = datetime.fromtimestamp(
-                train_info.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+                train_info.stat().st_mtime, timezone.utc
+            ).isoformat(timespec="seconds")
             if model.exists() and model.stat().st_mtime > train_info.stat().st_mtime + 120:
-                info["training_note"] = ("the model is newer than train_info.json: it was not "
-                                         "trained by `make train`; the time may be another model's")
+                info["training_note"] = (
+                    "the model is newer than train_info.json: it was not "
+                    "trained by `make train`; the time may be another model's"
+                )
         else:
             info["training_seconds"] = None
-            info["training_note"] = ("models/train_info.json is missing: the model was not trained "
-                                     "by `make train` (run `make train` to record the time)")
+            info["training_note"] = (
+                "models/train_info.json is missing: the model was not trained "
+                "by `make train` (run `make train` to record the time)"
+            )
         return info
 
     def budgets(self) -> List[Dict[str, Any]]:
         levels = {level["users"]: level for level in self.results.get("concurrency", [])}
         rows = []
         p95 = levels.get(10, {}).get("rest", {}).get("p95_ms")
-        rows.append({"budget": "REST p95 at 10 concurrent users", "limit": "< 150 ms",
-                     "value": None if p95 is None else f"{p95:.0f} ms",
-                     "pass": None if p95 is None else p95 < BUDGETS["p95_10_users_ms"]})
+        rows.append(
+            {
+                "budget": "REST p95 at 10 concurrent users",
+                "limit": "< 150 ms",
+                "value": None if p95 is None else f"{p95:.0f} ms",
+                "pass": None if p95 is None else p95 < BUDGETS["p95_10_users_ms"],
+            }
+        )
         at50 = levels.get(50, {}).get("rest")
         errors = None if at50 is None else at50["errors"] + at50["server_log_errors"]
-        rows.append({"budget": "no error at 50 concurrent users (REST)", "limit": "0 errors",
-                     "value": None if at50 is None else
-                     f"{at50['errors']} failed of {at50['requests']} requests, "
-                     f"{at50['server_log_errors']} server errors logged",
-                     "pass": None if errors is None else errors == 0})
+        rows.append(
+            {
+                "budget": "no error at 50 concurrent users (REST)",
+                "limit": "0 errors",
+                "value": None
+                if at50 is None
+                else f"{at50['errors']} failed of {at50['requests']} requests, "
+                f"{at50['server_log_errors']} server errors logged",
+                "pass": None if errors is None else errors == 0,
+            }
+        )
         memory = self.results.get("memory", {}).get("after_load", {}).get("rasa", {})
         peak = memory.get("peak_rss_mib")
-        rows.append({"budget": "Rasa server memory (peak resident, with children)",
-                     "limit": "< 1.5 GB",
-                     "value": None if peak is None else f"{peak * 1024 ** 2 / 1e9:.2f} GB ({peak:.0f} MiB)",
-                     "pass": None if peak is None else peak * 1024 ** 2 < BUDGETS["rasa_memory_bytes"]})
+        rows.append(
+            {
+                "budget": "Rasa server memory (peak resident, with children)",
+                "limit": "< 1.5 GB",
+                "value": None if peak is None else f"{peak * 1024**2 / 1e9:.2f} GB ({peak:.0f} MiB)",
+                "pass": None if peak is None else peak * 1024**2 < BUDGETS["rasa_memory_bytes"],
+            }
+        )
         return rows
 
     def run(self) -> Dict[str, Any]:
@@ -264,25 +315,32 @@ class Bench:
             if stack is not None:
                 stack.stop()
         shutil.rmtree(tmp, ignore_errors=True)  # kept (with the servers' log) on failure
-        self.results.update({
-            "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "duration_s": round(time.monotonic() - self.started, 1),
-            "machine": system.machine(),
-            "load_average_before": load_before,
-            "load_average_after": system.load_average(),
-            "revision": system.git_revision(REPO_ROOT),
-            "software": {name: _version(name) for name in
-                         ("rasa", "rasa-sdk", "sanic", "tensorflow", "SQLAlchemy", "aiohttp")},
-            "model": self.model_info(),
-            "settings": {"sequential_requests": self.args.sequential,
-                         "seconds_per_level": self.args.seconds_per_level,
-                         "users": self.args.users, "session_length": self.session_length,
-                         "messages": len(self.messages),
-                         "request_timeout_s": load.REQUEST_TIMEOUT_SECONDS,
-                         "tracker_store": "SQLite (as `make run`)",
-                         "knowledge_base": "SQLite (var/knowledge.db)"},
-            "notes": self.notes,
-        })
+        self.results.update(
+            {
+                "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "duration_s": round(time.monotonic() - self.started, 1),
+                "machine": system.machine(),
+                "load_average_before": load_before,
+                "load_average_after": system.load_average(),
+                "revision": system.git_revision(REPO_ROOT),
+                "software": {
+                    name: _version(name)
+                    for name in ("rasa", "rasa-sdk", "sanic", "tensorflow", "SQLAlchemy", "aiohttp")
+                },
+                "model": self.model_info(),
+                "settings": {
+                    "sequential_requests": self.args.sequential,
+                    "seconds_per_level": self.args.seconds_per_level,
+                    "users": self.args.users,
+                    "session_length": self.session_length,
+                    "messages": len(self.messages),
+                    "request_timeout_s": load.REQUEST_TIMEOUT_SECONDS,
+                    "tracker_store": "SQLite (as `make run`)",
+                    "knowledge_base": "SQLite (var/knowledge.db)",
+                },
+                "notes": self.notes,
+            }
+        )
         self.results["budgets"] = self.budgets()
         return self.results
 
@@ -304,10 +362,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--sequential-max-seconds", type=float, default=60)
     parser.add_argument("--seconds-per-level", type=float, default=20)
     parser.add_argument("--users", type=lambda s: [int(x) for x in s.split(",")], default=[1, 10, 50])
-    parser.add_argument("--budget-seconds", type=float, default=540,
-                        help="stop adding phases past this (the issue asks for < 10 min)")
-    parser.add_argument("--make-targets", nargs="*", default=[],
-                        help="prerequisites of `make run`, timed with `make -q`")
+    parser.add_argument(
+        "--budget-seconds",
+        type=float,
+        default=540,
+        help="stop adding phases past this (the issue asks for < 10 min)",
+    )
+    parser.add_argument(
+        "--make-targets", nargs="*", default=[], help="prerequisites of `make run`, timed with `make -q`"
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a budget fails")
     args = parser.parse_args(argv)
 
@@ -315,8 +378,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     results = Bench(args).run()
     Path(args.out_json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out_json).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n",
-                                   encoding="utf-8")
+    Path(args.out_json).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     Path(args.out_md).write_text(report.markdown(results), encoding="utf-8")
     print(report.console(results), flush=True)
     print(f"Written: {args.out_md}, {args.out_json} ({results['duration_s']:.0f} s)")

@@ -5,6 +5,7 @@ think time), the usual worst case for "N concurrent users". Every request is che
 an HTTP error, a timeout, a reply without the answer payload, or the channel's apology
 (a turn that failed inside the stack) counts as an error.
 """
+
 import asyncio
 import json
 import time
@@ -45,8 +46,12 @@ def rest_target(rasa_url: str, apology: str) -> Target:
             return "no answer payload"
         return None
 
-    return Target("rest", loopback_only(f"{rasa_url}/webhooks/rest/webhook"),
-                  lambda sender, text: {"sender": sender, "message": text}, check)
+    return Target(
+        "rest",
+        loopback_only(f"{rasa_url}/webhooks/rest/webhook"),
+        lambda sender, text: {"sender": sender, "message": text},
+        check,
+    )
 
 
 def parse_target(rasa_url: str, token: str) -> Target:
@@ -54,28 +59,44 @@ def parse_target(rasa_url: str, token: str) -> Target:
         ok = isinstance(answer, dict) and isinstance(answer.get("intent"), dict)
         return None if ok else "no intent"
 
-    return Target("parse", loopback_only(f"{rasa_url}/model/parse?token={token}"),
-                  lambda sender, text: {"text": text}, check)
+    return Target(
+        "parse",
+        loopback_only(f"{rasa_url}/model/parse?token={token}"),
+        lambda sender, text: {"text": text},
+        check,
+    )
 
 
 def actions_target(actions_url: str, domain: Dict[str, Any], intents: List[str]) -> Target:
     """The action server alone: action_answer_topic for a topic intent, as Rasa calls it."""
-    counter = iter(range(10 ** 9))
+    counter = iter(range(10**9))
 
     def body(sender: str, text: str) -> Dict[str, Any]:
         intent = intents[next(counter) % len(intents)]
-        latest = {"text": text, "intent": {"name": intent, "confidence": 0.9},
-                  "entities": [], "intent_ranking": [{"name": intent, "confidence": 0.9}]}
+        latest = {
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.9},
+            "entities": [],
+            "intent_ranking": [{"name": intent, "confidence": 0.9}],
+        }
         return {
-            "next_action": "action_answer_topic", "sender_id": sender, "version": "3.6.21",
+            "next_action": "action_answer_topic",
+            "sender_id": sender,
+            "version": "3.6.21",
             "domain": domain,
-            "tracker": {"sender_id": sender, "slots": {"topic": None, "misunderstood": False},
-                        "latest_message": latest, "latest_event_time": time.time(),
-                        "followup_action": None, "paused": False,
-                        "events": [{"event": "user", "text": text, "parse_data": latest}],
-                        "latest_input_channel": "rest", "active_loop": {},
-                        "latest_action": {"action_name": "action_listen"},
-                        "latest_action_name": "action_listen"},
+            "tracker": {
+                "sender_id": sender,
+                "slots": {"topic": None, "misunderstood": False},
+                "latest_message": latest,
+                "latest_event_time": time.time(),
+                "followup_action": None,
+                "paused": False,
+                "events": [{"event": "user", "text": text, "parse_data": latest}],
+                "latest_input_channel": "rest",
+                "active_loop": {},
+                "latest_action": {"action_name": "action_listen"},
+                "latest_action_name": "action_listen",
+            },
         }
 
     def check(answer: Any) -> Optional[str]:
@@ -114,8 +135,9 @@ def _round(value: float) -> Optional[float]:
     return None if np.isnan(value) else round(float(value), 1)
 
 
-async def send(session: aiohttp.ClientSession, target: Target, sender: str, text: str,
-               outcome: Outcome) -> None:
+async def send(
+    session: aiohttp.ClientSession, target: Target, sender: str, text: str, outcome: Outcome
+) -> None:
     started = time.perf_counter()
     try:
         async with session.post(target.url, json=target.body(sender, text)) as reply:
@@ -154,8 +176,9 @@ def _session(users: int) -> aiohttp.ClientSession:
     )
 
 
-async def sequential(target: Target, messages: List[str], session_length: int, count: int,
-                     max_seconds: float, tag: str) -> Outcome:
+async def sequential(
+    target: Target, messages: List[str], session_length: int, count: int, max_seconds: float, tag: str
+) -> Outcome:
     outcome = Outcome()
     talk = conversation(messages, session_length, tag, 0)
     async with _session(1) as session:
@@ -169,9 +192,15 @@ async def sequential(target: Target, messages: List[str], session_length: int, c
     return outcome
 
 
-async def closed_loop(target: Target, users: int, seconds: float, messages: List[str],
-                      session_length: int, tag: str,
-                      sample: Optional[Callable[[], None]] = None) -> Outcome:
+async def closed_loop(
+    target: Target,
+    users: int,
+    seconds: float,
+    messages: List[str],
+    session_length: int,
+    tag: str,
+    sample: Optional[Callable[[], None]] = None,
+) -> Outcome:
     outcome = Outcome()
     async with _session(users) as session:
         deadline = time.monotonic() + seconds

@@ -1,4 +1,5 @@
 """reports/benchmarks.md from the results of one run (the same figures as the JSON)."""
+
 from typing import Any, Dict, List, Optional
 
 
@@ -38,8 +39,7 @@ def markdown(r: Dict[str, Any]) -> str:
         + (" with uncommitted changes" if r["revision"]["uncommitted_changes"] else ""),
         f"- Machine: {m['cpu_model']}, {m['logical_cpus']} logical CPUs ({m['usable_cpus']} usable), "
         f"{m['memory_gib']} GiB, Linux {m['kernel']}, Python {m['python']}",
-        f"- Load average (1, 5, 15 min): {r['load_average_before']} before, "
-        f"{r['load_average_after']} after",
+        f"- Load average (1, 5, 15 min): {r['load_average_before']} before, {r['load_average_after']} after",
         "- Software: " + ", ".join(f"{k} {v}" for k, v in r["software"].items() if v),
         f"- Model: `{model['path']}`, {_num(model.get('size_mib'), ' MiB')} "
         f"({_num(model.get('unpacked_mib'), ' MiB')} unpacked); components: "
@@ -51,22 +51,28 @@ def markdown(r: Dict[str, Any]) -> str:
         "## Budgets",
         "",
     ]
-    out += _table(["budget", "limit", "measured", "result"],
-                  [[b["budget"], b["limit"], b["value"] or "–", _verdict(b["pass"])]
-                   for b in r["budgets"]])
+    out += _table(
+        ["budget", "limit", "measured", "result"],
+        [[b["budget"], b["limit"], b["value"] or "–", _verdict(b["pass"])] for b in r["budgets"]],
+    )
     out += [
         "",
         "## Start-up",
         "",
     ]
-    out += _table(["step", "seconds"], [
-        ["`make run` prerequisites check (`make -q`, nothing to rebuild)",
-         _num(start.get("make_prerequisites_check_s"))],
-        ["action server ready (from start)", _num(start["action_server_ready_s"])],
-        ["Rasa server ready (from start; model loaded, REST channel up)", _num(start["rasa_ready_s"])],
-        ["first answer received (from start)", _num(start["first_answer_s"])],
-        ["**`make run` to ready** (check + servers)", f"**{_num(start['make_run_to_ready_s'])}**"],
-    ])
+    out += _table(
+        ["step", "seconds"],
+        [
+            [
+                "`make run` prerequisites check (`make -q`, nothing to rebuild)",
+                _num(start.get("make_prerequisites_check_s")),
+            ],
+            ["action server ready (from start)", _num(start["action_server_ready_s"])],
+            ["Rasa server ready (from start; model loaded, REST channel up)", _num(start["rasa_ready_s"])],
+            ["first answer received (from start)", _num(start["first_answer_s"])],
+            ["**`make run` to ready** (check + servers)", f"**{_num(start['make_run_to_ready_s'])}**"],
+        ],
+    )
     seq = r.get("sequential", {})
     out += [
         "",
@@ -79,18 +85,46 @@ def markdown(r: Dict[str, Any]) -> str:
         "(`action_answer_topic` + knowledge base, called as Rasa calls it).",
         "",
     ]
-    names = [("rest", "REST channel (full stack)"), ("parse", "/model/parse (NLU only)"),
-             ("actions", "action server + KB only")]
-    out += _table(["path", "p50 ms", "p95 ms", "p99 ms", "mean ms", "max ms", "requests", "errors",
-                   "server CPU ms / request"],
-                  [[label, _ms(s["p50_ms"]), _ms(s["p95_ms"]), _ms(s["p99_ms"]), _ms(s["mean_ms"]),
-                    _ms(s["max_ms"]), str(s["requests"]), str(s["errors"] + s["server_log_errors"]),
-                    _num(s.get("stack_cpu_ms_per_request"))]
-                   for key, label in names if (s := seq.get(key))])
+    names = [
+        ("rest", "REST channel (full stack)"),
+        ("parse", "/model/parse (NLU only)"),
+        ("actions", "action server + KB only"),
+    ]
+    out += _table(
+        [
+            "path",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "mean ms",
+            "max ms",
+            "requests",
+            "errors",
+            "server CPU ms / request",
+        ],
+        [
+            [
+                label,
+                _ms(s["p50_ms"]),
+                _ms(s["p95_ms"]),
+                _ms(s["p99_ms"]),
+                _ms(s["mean_ms"]),
+                _ms(s["max_ms"]),
+                str(s["requests"]),
+                str(s["errors"] + s["server_log_errors"]),
+                _num(s.get("stack_cpu_ms_per_request")),
+            ]
+            for key, label in names
+            if (s := seq.get(key))
+        ],
+    )
     if "rest" in seq and "parse" in seq and seq["rest"]["p50_ms"] and seq["parse"]["p50_ms"]:
-        out += ["", f"What dialogue, conversation store, actions and knowledge base add to the "
-                    f"NLU alone: p50 +{seq['rest']['p50_ms'] - seq['parse']['p50_ms']:.0f} ms, "
-                    f"p95 +{seq['rest']['p95_ms'] - seq['parse']['p95_ms']:.0f} ms."]
+        out += [
+            "",
+            f"What dialogue, conversation store, actions and knowledge base add to the "
+            f"NLU alone: p50 +{seq['rest']['p50_ms'] - seq['parse']['p50_ms']:.0f} ms, "
+            f"p95 +{seq['rest']['p95_ms'] - seq['parse']['p95_ms']:.0f} ms.",
+        ]
     out += [
         "",
         "## Concurrent users (closed loop)",
@@ -119,16 +153,38 @@ def markdown(r: Dict[str, Any]) -> str:
             if not s:
                 continue
             cpu = s["cpu"]
-            rows.append([str(level["users"]), label, _num(s["throughput_per_s"]), _ms(s["p50_ms"]),
-                         _ms(s["p95_ms"]), _ms(s["p99_ms"]), _ms(s["max_ms"]), str(s["requests"]),
-                         str(s["errors"]) + (f" (+{s['server_log_errors']} logged)"
-                                             if s["server_log_errors"] else ""),
-                         _num(s.get("stack_cpu_ms_per_request")),
-                         f"{cpu['stack_cores']} / {cpu['bench_client_cores']} / "
-                         f"{cpu['other_processes_cores']}"])
-    out += _table(["users", "path", "msg/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "requests",
-                   "errors", "server CPU ms / request", "CPU cores: servers / client / others"],
-                  rows)
+            rows.append(
+                [
+                    str(level["users"]),
+                    label,
+                    _num(s["throughput_per_s"]),
+                    _ms(s["p50_ms"]),
+                    _ms(s["p95_ms"]),
+                    _ms(s["p99_ms"]),
+                    _ms(s["max_ms"]),
+                    str(s["requests"]),
+                    str(s["errors"])
+                    + (f" (+{s['server_log_errors']} logged)" if s["server_log_errors"] else ""),
+                    _num(s.get("stack_cpu_ms_per_request")),
+                    f"{cpu['stack_cores']} / {cpu['bench_client_cores']} / {cpu['other_processes_cores']}",
+                ]
+            )
+    out += _table(
+        [
+            "users",
+            "path",
+            "msg/s",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "max ms",
+            "requests",
+            "errors",
+            "server CPU ms / request",
+            "CPU cores: servers / client / others",
+        ],
+        rows,
+    )
     mem = r.get("memory", {})
     out += [
         "",
@@ -139,14 +195,24 @@ def markdown(r: Dict[str, Any]) -> str:
     for name, label in (("rasa", "Rasa server"), ("actions", "action server")):
         idle = mem.get("idle", {}).get(name, {})
         after = mem.get("after_load", {}).get(name, {})
-        rows.append([label, _num(idle.get("rss_mib")), _num(after.get("rss_mib")),
-                     _num(after.get("peak_rss_mib")), _num(after.get("processes"))])
+        rows.append(
+            [
+                label,
+                _num(idle.get("rss_mib")),
+                _num(after.get("rss_mib")),
+                _num(after.get("peak_rss_mib")),
+                _num(after.get("processes")),
+            ]
+        )
     out += _table(["process", "idle MiB", "after load MiB", "peak MiB", "processes"], rows)
     if r.get("notes"):
         out += ["", "## Notes", ""] + [f"- {note}" for note in r["notes"]]
-    errors = {f"{level['users']} users {key}": s["error_kinds"]
-              for level in r.get("concurrency", []) for key in ("rest", "parse")
-              if (s := level.get(key)) and s["error_kinds"]}
+    errors = {
+        f"{level['users']} users {key}": s["error_kinds"]
+        for level in r.get("concurrency", [])
+        for key in ("rest", "parse")
+        if (s := level.get(key)) and s["error_kinds"]
+    }
     if errors:
         out += ["", "Error kinds: " + "; ".join(f"{k}: {v}" for k, v in errors.items())]
     return "\n".join(out) + "\n"

@@ -1,4 +1,5 @@
 """What the benchmark reads from Linux: the machine, process memory and CPU time."""
+
 import os
 import platform
 import subprocess
@@ -11,14 +12,17 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 def machine() -> Dict[str, object]:
     cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
-    models = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
-              if line.lower().startswith("model name")]
+    models = [
+        line.split(":", 1)[1].strip()
+        for line in cpuinfo.splitlines()
+        if line.lower().startswith("model name")
+    ]
     meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
     return {
         "cpu_model": models[0] if models else platform.processor() or "unknown",
         "logical_cpus": os.cpu_count(),
         "usable_cpus": len(os.sched_getaffinity(0)),
-        "memory_gib": round(int(meminfo["MemTotal"].split()[0]) / 1024 ** 2, 1),
+        "memory_gib": round(int(meminfo["MemTotal"].split()[0]) / 1024**2, 1),
         "kernel": platform.release(),
         "python": platform.python_version(),
     }
@@ -33,8 +37,10 @@ def git_revision(repo: Path) -> Dict[str, object]:
         done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else ""
 
-    return {"commit": git("rev-parse", "--short=12", "HEAD") or None,
-            "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no"))}
+    return {
+        "commit": git("rev-parse", "--short=12", "HEAD") or None,
+        "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+    }
 
 
 def children(pid: int) -> List[int]:
@@ -76,7 +82,7 @@ def cpu_seconds(pids: Iterable[int], descendants: bool = True) -> float:
     """User + system CPU time of these processes (and of their descendants)."""
     ticks = 0
     for root in pids:
-        for pid in (children(root) if descendants else [root]):
+        for pid in children(root) if descendants else [root]:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
@@ -120,4 +126,4 @@ class CpuMeter:
 
 
 def file_size_mib(path: Path) -> Optional[float]:
-    return round(path.stat().st_size / 1024 ** 2, 2) if path.exists() else None
+    return round(path.stat().st_size / 1024**2, 2) if path.exists() else None

@@ -9,6 +9,7 @@ overwritten: the retention job rewrites the tables (`VACUUM FULL`, see vacuum())
 deleted or erased message leaves the table files within a day. Old WAL segments are
 recycled by the server (docs/deploy.md says what remains where).
 """
+
 import logging
 import time
 from typing import Any, Iterable
@@ -39,8 +40,9 @@ def forget_on_disk(connection: sa.engine.Connection) -> bool:
         if not busy or not busy[0]:
             return True
         time.sleep(0.1 * (attempt + 1))
-    logger.warning("The write-ahead log could not be emptied (a reader held it); "
-                   "the next deletion or checkpoint will.")
+    logger.warning(
+        "The write-ahead log could not be emptied (a reader held it); the next deletion or checkpoint will."
+    )
     return False
 
 
@@ -69,7 +71,9 @@ def quiet_server_log(engine: sa.engine.Engine) -> bool:
             connection.exec_driver_sql(f"ALTER DATABASE {quoted} SET log_min_error_statement = 'panic'")
         return True
     except sa.exc.DBAPIError as error:
-        logger.warning("Could not set log_min_error_statement (%s): run, as a PostgreSQL superuser, "
-                       "ALTER DATABASE <db> SET log_min_error_statement = 'panic' (docs/deploy.md).",
-                       type(error.orig).__name__)
+        logger.warning(
+            "Could not set log_min_error_statement (%s): run, as a PostgreSQL superuser, "
+            "ALTER DATABASE <db> SET log_min_error_statement = 'panic' (docs/deploy.md).",
+            type(error.orig).__name__,
+        )
         return False

@@ -8,6 +8,7 @@ conversation database (TRACKER_DB_URL) so that the retention job covers it too.
 Maintainers read it when they retrain: `python -m bot.feedback [--down] [--since DAYS]`
 prints the rows as JSON lines.
 """
+
 import argparse
 import datetime as dt
 import json

@@ -5,6 +5,7 @@ everything it started.
 
 `make run` calls `python -m bot.launcher`; the end-to-end tests use start_stack().
 """
+
 import argparse
 import os
 import secrets
@@ -19,8 +20,9 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bot.settings import private_files, tracker_db_url
-from secrets_policy import WeakSecretError, check_secret
 from project_paths import CREDENTIALS_FILE, DEFAULT_MODEL, ENDPOINTS_FILE, REPO_ROOT, VAR_DIR
+from secrets_policy import WeakSecretError, check_secret
+
 READY_TIMEOUT_SECONDS = 180
 # Restart back-off: 1 s, 2 s, 4 s… up to 30 s while a server keeps dying; back to 1 s once
 # it has run for a minute.
@@ -114,9 +116,9 @@ class Stack:
 
     def start_actions(self, **popen) -> subprocess.Popen:
         process = spawn(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-             "--port", str(self.actions_port)],
-            self.env, **popen,
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)],
+            self.env,
+            **popen,
         )
         self.processes.append(process)
         self.services[ACTIONS] = process
@@ -128,15 +130,28 @@ class Stack:
         # The API token goes through the environment, not the command line, so that it
         # never shows in the process list (`ps`, /proc/<pid>/cmdline).
         process = spawn(
-            [sys.executable, "-c", RASA_WITH_TOKEN_FROM_ENV, "run", "--model", str(model),
-             "--enable-api",
-             "--cors", f"http://localhost:{self.rasa_port}",
-             "--credentials", str(CREDENTIALS_FILE),
-             "--endpoints", str(ENDPOINTS_FILE),
-             "--port", str(self.rasa_port),
-             # Loopback only unless told otherwise: a public server sits behind nginx.
-             "--interface", self.env.get("RASA_INTERFACE", "127.0.0.1")],
-            dict(self.env, RASA_API_TOKEN=api_token()), **popen,
+            [
+                sys.executable,
+                "-c",
+                RASA_WITH_TOKEN_FROM_ENV,
+                "run",
+                "--model",
+                str(model),
+                "--enable-api",
+                "--cors",
+                f"http://localhost:{self.rasa_port}",
+                "--credentials",
+                str(CREDENTIALS_FILE),
+                "--endpoints",
+                str(ENDPOINTS_FILE),
+                "--port",
+                str(self.rasa_port),
+                # Loopback only unless told otherwise: a public server sits behind nginx.
+                "--interface",
+                self.env.get("RASA_INTERFACE", "127.0.0.1"),
+            ],
+            dict(self.env, RASA_API_TOKEN=api_token()),
+            **popen,
         )
         self.processes.append(process)
         self.services[RASA] = process
@@ -203,8 +218,14 @@ def wait_until(ready, process: subprocess.Popen, what: str) -> None:
     raise RuntimeError(f"The {what} was not ready after {READY_TIMEOUT_SECONDS} s.")
 
 
-def start_stack(rasa_port: int, actions_port: int, extra_env: Optional[Dict[str, str]] = None,
-                model: Path = DEFAULT_MODEL, telegram: bool = False, **popen) -> Stack:
+def start_stack(
+    rasa_port: int,
+    actions_port: int,
+    extra_env: Optional[Dict[str, str]] = None,
+    model: Path = DEFAULT_MODEL,
+    telegram: bool = False,
+    **popen,
+) -> Stack:
     stack = Stack(rasa_port, actions_port, service_env(actions_port, extra_env), model=model, popen=popen)
     try:
         stack.start_actions(**popen)
@@ -279,8 +300,10 @@ def main() -> int:
 
     busy = [p for p in (args.rasa_port, args.actions_port) if port_in_use(p)]
     if busy:
-        print(f"The assistant already seems to be running: port(s) {', '.join(map(str, busy))} "
-              "in use. Stop it first (Ctrl-C in its terminal), or set RASA_PORT / ACTIONS_PORT.")
+        print(
+            f"The assistant already seems to be running: port(s) {', '.join(map(str, busy))} "
+            "in use. Stop it first (Ctrl-C in its terminal), or set RASA_PORT / ACTIONS_PORT."
+        )
         return 1
 
     # `kill` (SIGTERM, to the launcher or its process group) and closing the terminal
@@ -301,7 +324,7 @@ def main() -> int:
     base = f"http://localhost:{args.rasa_port}"
     print(
         f"\nAssistant ready in {time.monotonic() - started:.0f} s.\n"
-        f"  REST:    POST {base}/webhooks/rest/webhook  {{\"sender\": \"moi\", \"message\": \"bonjour\"}}\n"
+        f'  REST:    POST {base}/webhooks/rest/webhook  {{"sender": "moi", "message": "bonjour"}}\n'
         f"  Widget:  {base}/webchat/\n"
         f"  Telegram front: {'started' if telegram else 'off (set TELEGRAM_BOT_TOKEN to start it)'}\n"
         "Press Ctrl-C to stop.\n",

@@ -22,6 +22,7 @@ endpoints.yml:
 The password, when Redis asks for one, is read from REDIS_PASSWORD (Rasa refuses an
 endpoints file that names an unset variable, so it is not written there).
 """
+
 import json
 import logging
 import os

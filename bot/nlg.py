@@ -7,25 +7,32 @@ the action server. It also gives the response in the conversation's language
 (bot/responses/messages_<code>.yml), so the emergency numbers come in the person's
 language even when the action server is down. It also turns off slot templating, which our responses don't use.
 """
+
 import copy
 from pathlib import Path
 from typing import Any, Dict, Optional, Text
-
-import user_texts
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+import user_texts
 
 RESPONSES_DIR = Path(__file__).parent / "responses"
 
 
 def conversation_language(tracker: DialogueStateTracker) -> Text:
-    """The language the person chose, else the one they write in (slots of domain.yml)."""
-    for slot in ("chosen_language", "language"):
-        value = tracker.get_slot(slot)
+    """The language the person chose, else the one this message is written in when
+    nlu/language.py is sure, else the conversation's (the rule of actions/common.language,
+    read here from the tracker so that it holds when the action server is down)."""
+    parsed = tracker.latest_message.parse_data if tracker.latest_message else {}
+    found = (parsed or {}).get("language") or {}
+    for value in (
+        tracker.get_slot("chosen_language"),
+        found.get("code") if found.get("source") in ("text", "hint") else None,
+        tracker.get_slot("language"),
+    ):
         if isinstance(value, str) and value:
             return value
     return user_texts.REFERENCE
@@ -34,7 +41,7 @@ def conversation_language(tracker: DialogueStateTracker) -> Text:
 def translated(message: Dict[Text, Any], utter_action: Text, language: Text) -> Dict[Text, Any]:
     """The response in the conversation's language (bot/responses/messages_<language>.yml),
     or as it is (French) when that language has no text for it."""
-    text = (user_texts.translation(RESPONSES_DIR, language).get(utter_action) or {})
+    text = user_texts.translation(RESPONSES_DIR, language).get(utter_action) or {}
     if not text.get("text"):
         return message
     message = copy.deepcopy(message)

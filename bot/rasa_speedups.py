@@ -19,6 +19,7 @@ other version apply() logs one line and changes nothing: the server runs unpatch
   server. Each endpoint keeps one session (and its keep-alive connections) instead;
   they are closed when the server stops.
 """
+
 import asyncio
 import gc
 import logging
@@ -64,8 +65,7 @@ _rasa_resolve_event_type = Event.resolve_by_type
 _event_classes: Dict[Text, Type[Event]] = {}
 
 
-def _resolve_event_type(type_name: Text, default: Optional[Type[Event]] = None
-                        ) -> Optional[Type[Event]]:
+def _resolve_event_type(type_name: Text, default: Optional[Type[Event]] = None) -> Optional[Type[Event]]:
     found = _event_classes.get(type_name)
     if found is None:
         found = _rasa_resolve_event_type(type_name, default)
@@ -137,9 +137,12 @@ async def _close_resources(app: Any, loop: Any) -> None:
 def apply() -> bool:
     """Patches Rasa if it is the pinned version; says so and does nothing otherwise."""
     if rasa.__version__ != PINNED_RASA_VERSION:
-        logger.warning("Rasa speedups not applied: written for Rasa %s, this is Rasa %s; "
-                       "the server runs unpatched (bot/rasa_speedups.py).",
-                       PINNED_RASA_VERSION, rasa.__version__)
+        logger.warning(
+            "Rasa speedups not applied: written for Rasa %s, this is Rasa %s; "
+            "the server runs unpatched (bot/rasa_speedups.py).",
+            PINNED_RASA_VERSION,
+            rasa.__version__,
+        )
         return False
     RemoteAction._validate_action_result = _validate_action_result
     Event.resolve_by_type = staticmethod(_resolve_event_type)

@@ -7,6 +7,7 @@ removed from the database files (SQLite: zeroed and the WAL emptied; PostgreSQL:
 `VACUUM FULL`), the review inbox (var/inbox.yml, when there is one) loses the entries
 whose messages are gone, and PostgreSQL is told to keep statements out of its log.
 """
+
 import argparse
 import logging
 import os
@@ -26,8 +27,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_INBOX = VAR_DIR / "inbox.yml"
 
 
-def delete_old_messages(db_url: str, days: int, now: Optional[float] = None,
-                        inbox=DEFAULT_INBOX) -> Dict[str, int]:
+def delete_old_messages(
+    db_url: str, days: int, now: Optional[float] = None, inbox=DEFAULT_INBOX
+) -> Dict[str, int]:
     """Deletes the events and votes older than `days`; returns counts (never ids)."""
     cutoff = (now or time.time()) - days * 86400
     engine = sa.create_engine(db_url, future=True)
@@ -35,7 +37,8 @@ def delete_old_messages(db_url: str, days: int, now: Optional[float] = None,
     try:
         counts = _delete_old_events(engine, cutoff)
         counts["feedback"] = feedback.delete_older_than(
-            datetime.fromtimestamp(cutoff, tz=timezone.utc), db_url)
+            datetime.fromtimestamp(cutoff, tz=timezone.utc), db_url
+        )
         with engine.connect() as connection:
             forget_on_disk(connection)
         vacuum(engine, ["events", "feedback"])
@@ -84,8 +87,12 @@ def days(value: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=days, default=os.environ.get("RETENTION_DAYS", "30"),
-                        help="default: RETENTION_DAYS, or 30")
+    parser.add_argument(
+        "--days",
+        type=days,
+        default=os.environ.get("RETENTION_DAYS", "30"),
+        help="default: RETENTION_DAYS, or 30",
+    )
     parser.add_argument("--db", default=tracker_db_url())
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
@@ -93,9 +100,15 @@ def main() -> None:
     if args.db.startswith("sqlite") and str(VAR_DIR) in args.db:
         private_files()
     counts = delete_old_messages(args.db, args.days)
-    logger.info("Deleted %d message event(s) older than %d days (%d conversation(s) now empty), "
-                "%d vote(s), %d inbox entry(ies).", counts["events"], args.days,
-                counts["conversations"], counts["feedback"], counts["inbox_entries"])
+    logger.info(
+        "Deleted %d message event(s) older than %d days (%d conversation(s) now empty), "
+        "%d vote(s), %d inbox entry(ies).",
+        counts["events"],
+        args.days,
+        counts["conversations"],
+        counts["feedback"],
+        counts["inbox_entries"],
+    )
 
 
 if __name__ == "__main__":

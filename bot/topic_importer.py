@@ -14,18 +14,19 @@ utter_danger_<case> -> the usual answer". The emergency response is a Rasa respo
 it is sent even when the action server is down. A cry for help and nothing else is the
 intent urgence, whose rules are hand-written (data/rules.yml).
 """
+
 from __future__ import annotations
 
 from typing import Dict, Iterable, List, Optional, Set, Text
 
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 from rasa.shared.core.training_data.structures import StoryGraph
 from rasa.shared.importers.rasa import RasaFileImporter
 from rasa.shared.importers.utils import story_graph_from_paths
 from rasa.shared.utils.common import cached_method
-from rasa.shared.core.events import ActionExecuted
+
 from knowledge.config import CONTROL_INTENTS, FALLBACK_INTENT
 from nlu.danger import CASES, entity_name
 
@@ -64,12 +65,19 @@ def control_actions(stories: StoryGraph) -> Dict[Text, Text]:
     """The action a hand-written rule gives each control intent right after it."""
     found: Dict[Text, Text] = {}
     for step in stories.story_steps:
-        events = [e for e in step.events
-                  if isinstance(e, (UserUttered, ActionExecuted))
-                  and not (isinstance(e, ActionExecuted) and e.action_name == "...")]
+        events = [
+            e
+            for e in step.events
+            if isinstance(e, (UserUttered, ActionExecuted))
+            and not (isinstance(e, ActionExecuted) and e.action_name == "...")
+        ]
         for first, second in zip(events, events[1:]):
-            if isinstance(first, UserUttered) and first.intent_name in CONTROL_INTENTS \
-                    and isinstance(second, ActionExecuted) and not first.entities:
+            if (
+                isinstance(first, UserUttered)
+                and first.intent_name in CONTROL_INTENTS
+                and isinstance(second, ActionExecuted)
+                and not first.entities
+            ):
                 found.setdefault(first.intent_name, second.action_name)
     return found
 
@@ -77,10 +85,16 @@ def control_actions(stories: StoryGraph) -> Dict[Text, Text]:
 def danger_rules(answers: Dict[Text, Text], domain: Domain) -> StoryGraph:
     """intent + danger_<case> -> utter_danger_<case> -> the intent's usual answer."""
     rules = [
-        {"rule": f"danger first ({case}), then {intent}",
-         "steps": [{"intent": intent, "entities": [entity_name(case)]},
-                   {"action": danger_response(case)}, {"action": action}]}
-        for intent, action in sorted(answers.items()) for case in CASES
+        {
+            "rule": f"danger first ({case}), then {intent}",
+            "steps": [
+                {"intent": intent, "entities": [entity_name(case)]},
+                {"action": danger_response(case)},
+                {"action": action},
+            ],
+        }
+        for intent, action in sorted(answers.items())
+        for case in CASES
     ]
     return StoryGraph(YAMLStoryReader(domain).read_from_parsed_yaml({"rules": rules}))
 

@@ -11,6 +11,7 @@ and knows which events of a tracker are already stored instead of counting them 
 a query on every save; on SQLite it keeps its connection open. Reading and saving were
 ~45 % of a turn's CPU before (py-spy, 10 users sending back to back).
 """
+
 import itertools
 import json
 from typing import Any, Dict, Optional, Text
@@ -87,8 +88,7 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         on disk (bot/disk_erasure.py). Production runs on PostgreSQL."""
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, poolclass=sa.pool.SingletonThreadPool,
-                                       hide_parameters=True)
+        self.engine = sa.create_engine(url, poolclass=sa.pool.SingletonThreadPool, hide_parameters=True)
         sa.event.listen(self.engine, "connect", _sqlite_settings)
         zero_deleted_rows(self.engine)
         self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)

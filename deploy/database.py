@@ -10,6 +10,7 @@
 `local_database()` gives `make run-prod` and `make test-prod` a role and a database on the
 local Debian cluster (as root; the role's password is kept in var/prod/db_password).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,15 +39,33 @@ def local_clusters() -> List[Dict[str, str]]:
     if shutil.which("pg_lsclusters") is None:
         return []
     out = subprocess.run(["pg_lsclusters", "--no-header"], capture_output=True, text=True).stdout
-    clusters = [dict(zip(("version", "name", "port", "status"), line.split()[:4]))
-                for line in out.splitlines() if len(line.split()) >= 4]
+    clusters = [
+        dict(zip(("version", "name", "port", "status"), line.split()[:4]))
+        for line in out.splitlines()
+        if len(line.split()) >= 4
+    ]
     return sorted(clusters, key=lambda c: c["status"] != "online")
 
 
 def _psql_as_postgres(port: str, sql: str) -> str:
     # The SQL goes through stdin: a password in it never shows in the process list.
-    command = ["runuser", "-u", "postgres", "--", "psql", "-p", port, "-X", "-q", "-A", "-t",
-               "-v", "ON_ERROR_STOP=1", "-d", "postgres"]
+    command = [
+        "runuser",
+        "-u",
+        "postgres",
+        "--",
+        "psql",
+        "-p",
+        port,
+        "-X",
+        "-q",
+        "-A",
+        "-t",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-d",
+        "postgres",
+    ]
     done = subprocess.run(command, input=sql, capture_output=True, text=True, cwd="/")
     if done.returncode != 0:
         raise SetupError(f"psql on the local cluster failed: {done.stderr.strip()}")
@@ -58,11 +77,15 @@ def local_database(dbname: str = LOCAL_NAME, role: str = LOCAL_NAME, prod_dir: P
     when missing; the role may create databases, which the tests use). Needs root."""
     online = [c for c in local_clusters() if c["status"] == "online"]
     if not online:
-        raise SetupError("No running PostgreSQL: set PROD_DATABASE_URL, or install and start a "
-                         "local one (make run-prod does both as root).")
+        raise SetupError(
+            "No running PostgreSQL: set PROD_DATABASE_URL, or install and start a "
+            "local one (make run-prod does both as root)."
+        )
     if os.geteuid() != 0:
-        raise SetupError("Creating the local database needs root (it runs psql as postgres). "
-                         "Run as root, or create a database and set PROD_DATABASE_URL.")
+        raise SetupError(
+            "Creating the local database needs root (it runs psql as postgres). "
+            "Run as root, or create a database and set PROD_DATABASE_URL."
+        )
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", role) or not re.fullmatch(r"[a-z_][a-z0-9_]*", dbname):
         raise SetupError("Role and database names: lower-case letters, digits and _ only.")
     password_file = prod_dir / "db_password"
@@ -73,11 +96,15 @@ def local_database(dbname: str = LOCAL_NAME, role: str = LOCAL_NAME, prod_dir: P
             f.write(secrets.token_hex(24))  # hex: safe inside SQL and URLs
     password = password_file.read_text().strip()
     port = online[0]["port"]
-    _psql_as_postgres(port, (
-        "DO $$ BEGIN "
-        f"IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
-        f"CREATE ROLE {role} LOGIN CREATEDB PASSWORD '{password}'; "
-        f"ELSE ALTER ROLE {role} LOGIN CREATEDB PASSWORD '{password}'; END IF; END $$;"))
+    _psql_as_postgres(
+        port,
+        (
+            "DO $$ BEGIN "
+            f"IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
+            f"CREATE ROLE {role} LOGIN CREATEDB PASSWORD '{password}'; "
+            f"ELSE ALTER ROLE {role} LOGIN CREATEDB PASSWORD '{password}'; END IF; END $$;"
+        ),
+    )
     if _psql_as_postgres(port, f"SELECT 1 FROM pg_database WHERE datname = '{dbname}'") != "1":
         _psql_as_postgres(port, f"CREATE DATABASE {dbname} OWNER {role}")
     return f"postgresql://{role}:{password}@127.0.0.1:{port}/{dbname}"
@@ -121,11 +148,14 @@ def drop_database(admin_url: str, dbname: str) -> None:
     """Drops a database (the tests' own), closing its connections first."""
     import sqlalchemy as sa
 
-    engine = sa.create_engine(sa.engine.make_url(admin_url).set(database="postgres"),
-                              isolation_level="AUTOCOMMIT")
+    engine = sa.create_engine(
+        sa.engine.make_url(admin_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
     try:
         with engine.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{dbname.replace(chr(34), chr(34) * 2)}" WITH (FORCE)'))
+            connection.execute(
+                sa.text(f'DROP DATABASE IF EXISTS "{dbname.replace(chr(34), chr(34) * 2)}" WITH (FORCE)')
+            )
     finally:
         engine.dispose()
 
@@ -142,8 +172,10 @@ def init_db(tracker_url: str, knowledge_url: str) -> str:
     ErasableSQLTrackerStore(url=tracker_url).engine.dispose()  # creates the events table
     feedback.engine(tracker_url).dispose()  # creates the feedback table
     topics = load_database(knowledge_url)
-    return (f"Database ready ({'created ' + ', '.join(created) + '; ' if created else ''}"
-            f"{topics} topics loaded into {safe_url(knowledge_url)}).")
+    return (
+        f"Database ready ({'created ' + ', '.join(created) + '; ' if created else ''}"
+        f"{topics} topics loaded into {safe_url(knowledge_url)})."
+    )
 
 
 def main(argv: Optional[List[str]] = None) -> int:

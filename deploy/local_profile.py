@@ -15,6 +15,7 @@ RASA_REPLICAS (2), ACTION_SERVERS (2), PROD_DATABASE_URL (default: a database
 `assistant_local` on the local cluster), KNOWLEDGE_DB_URL, PUBLIC_WIDGET=1 (no widget
 password), TELEGRAM_* and SENDER_ID_SECRET (the front).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -171,29 +172,49 @@ class Profile:
         env = self.telegram_env or {}
         if not env.get("TELEGRAM_WEBHOOK_URL"):
             return None
-        return urlsplit(env["TELEGRAM_WEBHOOK_URL"]).path or "/", int(env.get("TELEGRAM_WEBHOOK_PORT") or 8443)
+        return urlsplit(env["TELEGRAM_WEBHOOK_URL"]).path or "/", int(
+            env.get("TELEGRAM_WEBHOOK_PORT") or 8443
+        )
 
     # -- what each program receives
     def base_env(self) -> Dict[str, str]:
-        return {"PYTHONPATH": str(REPO_ROOT), "HOME": str(self.prod_dir / "home"), "LANG": "C.UTF-8",
-                "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
+        return {
+            "PYTHONPATH": str(REPO_ROOT),
+            "HOME": str(self.prod_dir / "home"),
+            "LANG": "C.UTF-8",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "RASA_TELEMETRY_ENABLED": "false",
+        }
 
     def actions_env(self) -> Dict[str, str]:
         # TRACKER_DB_URL: the erase action checks that the conversation store answers.
-        return dict(self.base_env(), KNOWLEDGE_DB_URL=self.knowledge_url, TRACKER_DB_URL=self.tracker_url,
-                    SANIC_HOST="127.0.0.1")
+        return dict(
+            self.base_env(),
+            KNOWLEDGE_DB_URL=self.knowledge_url,
+            TRACKER_DB_URL=self.tracker_url,
+            SANIC_HOST="127.0.0.1",
+        )
 
     def rasa_env(self) -> Dict[str, str]:
-        return dict(self.base_env(), TRACKER_DB_URL=self.tracker_url,
-                    ACTION_SERVER_URL=f"http://127.0.0.1:{self.actions_proxy_port}/webhook",
-                    REDIS_HOST="127.0.0.1", REDIS_PORT=str(self.redis_port), REDIS_DB="1",
-                    REDIS_PASSWORD=self.redis_password, ASSISTANT_MODEL=str(self.model),
-                    RASA_INTERFACE="127.0.0.1", SANIC_WORKERS="1")
+        return dict(
+            self.base_env(),
+            TRACKER_DB_URL=self.tracker_url,
+            ACTION_SERVER_URL=f"http://127.0.0.1:{self.actions_proxy_port}/webhook",
+            REDIS_HOST="127.0.0.1",
+            REDIS_PORT=str(self.redis_port),
+            REDIS_DB="1",
+            REDIS_PASSWORD=self.redis_password,
+            ASSISTANT_MODEL=str(self.model),
+            RASA_INTERFACE="127.0.0.1",
+            SANIC_WORKERS="1",
+        )
 
     def front_env(self) -> Dict[str, str]:
         env = dict(self.base_env(), **(self.telegram_env or {}), RASA_URL=self.rest_url)
         if self.telegram_webhook:
-            env.update(TELEGRAM_WEBHOOK_LISTEN="127.0.0.1", TELEGRAM_WEBHOOK_PORT=str(self.telegram_webhook[1]))
+            env.update(
+                TELEGRAM_WEBHOOK_LISTEN="127.0.0.1", TELEGRAM_WEBHOOK_PORT=str(self.telegram_webhook[1])
+            )
         return env
 
     # -- files
@@ -206,21 +227,30 @@ class Profile:
             listen=[str(self.public_port)],
             log_dir=str(self.log_dir),
             telegram=self.telegram_webhook,
-            webchat_htpasswd=None if self.public_widget else str(self.prod_dir / "nginx" / "webchat.htpasswd"),
+            webchat_htpasswd=None
+            if self.public_widget
+            else str(self.prod_dir / "nginx" / "webchat.htpasswd"),
             public_widget=self.public_widget,
         )
 
     def nginx_command(self) -> str:
         nginx_dir = self.prod_dir / "nginx"
-        return (f"{nginx_program()} -p {nginx_dir} -c {nginx_dir / 'nginx.conf'} "
-                f"-e {self.log_dir / 'nginx-error.log'} -g \"daemon off;\"")
+        return (
+            f"{nginx_program()} -p {nginx_dir} -c {nginx_dir / 'nginx.conf'} "
+            f'-e {self.log_dir / "nginx-error.log"} -g "daemon off;"'
+        )
 
     def write(self) -> Path:
         """Renders every file of the profile; returns supervisord's configuration."""
         if not self.model.is_file():
             raise SetupError(f"No trained model at {self.model}: run `make train`.")
-        for directory in (self.prod_dir, self.prod_dir / "nginx", self.prod_dir / "nginx" / "tmp",
-                          self.log_dir, self.prod_dir / "home"):
+        for directory in (
+            self.prod_dir,
+            self.prod_dir / "nginx",
+            self.prod_dir / "nginx" / "tmp",
+            self.log_dir,
+            self.prod_dir / "home",
+        ):
             directory.mkdir(parents=True, exist_ok=True)
         # nginx's workers (www-data) open the password file: they may cross these two.
         for directory in (self.prod_dir, self.prod_dir / "nginx"):
@@ -235,27 +265,59 @@ class Profile:
                 os.chown(htpasswd, 0, grp.getgrnam("www-data").gr_gid)
         (nginx_dir / "assistant.conf").write_text(self.nginx_site().render())
         (nginx_dir / "nginx.conf").write_text(standalone_config(self.prod_dir, self.log_dir))
-        write_secret(self.prod_dir / "redis.conf", "\n".join([
-            "bind 127.0.0.1", f"port {self.redis_port}", "protected-mode yes", 'save ""',
-            "appendonly no", f"dir {self.prod_dir}", "daemonize no",
-            f"requirepass {self.redis_password}", ""]))
-        common = {"prod_dir": str(self.prod_dir), "log_dir": str(self.log_dir), "repo": str(REPO_ROOT),
-                  "python": sys.executable}
+        write_secret(
+            self.prod_dir / "redis.conf",
+            "\n".join(
+                [
+                    "bind 127.0.0.1",
+                    f"port {self.redis_port}",
+                    "protected-mode yes",
+                    'save ""',
+                    "appendonly no",
+                    f"dir {self.prod_dir}",
+                    "daemonize no",
+                    f"requirepass {self.redis_password}",
+                    "",
+                ]
+            ),
+        )
+        common = {
+            "prod_dir": str(self.prod_dir),
+            "log_dir": str(self.log_dir),
+            "repo": str(REPO_ROOT),
+            "python": sys.executable,
+        }
         telegram = ""
         if self.telegram_env is not None:
-            telegram = render(SUPERVISOR_DIR / "telegram.conf.template", dict(
-                common, telegram_env=supervisor_environment(self.front_env()),
-                telegram_autostart=str(self.telegram_autostart).lower()))
-        write_secret(self.config_file, render(SUPERVISOR_DIR / "assistant.conf.template", dict(
-            common,
-            redis_server=shutil.which("redis-server") or "/usr/bin/redis-server",
-            actions_first_port=str(self.actions_first_port), action_servers=str(self.action_servers),
-            actions_listen=f"127.0.0.1:{self.actions_proxy_port}",
-            actions_env=supervisor_environment(self.actions_env()),
-            rasa_first_port=str(self.rasa_first_port), replicas=str(self.replicas),
-            rasa_env=supervisor_environment(self.rasa_env()),
-            nginx_command=self.nginx_command(), public_listen=str(self.public_port),
-            rest_listen=f"127.0.0.1:{self.rest_port}", telegram_program=telegram)))
+            telegram = render(
+                SUPERVISOR_DIR / "telegram.conf.template",
+                dict(
+                    common,
+                    telegram_env=supervisor_environment(self.front_env()),
+                    telegram_autostart=str(self.telegram_autostart).lower(),
+                ),
+            )
+        write_secret(
+            self.config_file,
+            render(
+                SUPERVISOR_DIR / "assistant.conf.template",
+                dict(
+                    common,
+                    redis_server=shutil.which("redis-server") or "/usr/bin/redis-server",
+                    actions_first_port=str(self.actions_first_port),
+                    action_servers=str(self.action_servers),
+                    actions_listen=f"127.0.0.1:{self.actions_proxy_port}",
+                    actions_env=supervisor_environment(self.actions_env()),
+                    rasa_first_port=str(self.rasa_first_port),
+                    replicas=str(self.replicas),
+                    rasa_env=supervisor_environment(self.rasa_env()),
+                    nginx_command=self.nginx_command(),
+                    public_listen=str(self.public_port),
+                    rest_listen=f"127.0.0.1:{self.rest_port}",
+                    telegram_program=telegram,
+                ),
+            ),
+        )
         return self.config_file
 
     def supervisord_command(self) -> List[str]:
@@ -284,10 +346,15 @@ def missing_packages() -> List[str]:
 def from_environment(prod_dir: Path = PROD_DIR, env: Mapping[str, str] = os.environ) -> Profile:
     tracker = env.get("PROD_DATABASE_URL") or database.local_database(prod_dir=prod_dir)
     return Profile(
-        prod_dir=prod_dir, tracker_url=tracker, knowledge_url=env.get("KNOWLEDGE_DB_URL") or tracker,
-        public_port=int(env.get("PROD_PORT") or 8080), rest_port=int(env.get("PROD_REST_PORT") or 8081),
-        replicas=int(env.get("RASA_REPLICAS") or 2), action_servers=int(env.get("ACTION_SERVERS") or 2),
-        model=Path(env.get("ASSISTANT_MODEL") or DEFAULT_MODEL), public_widget=env.get("PUBLIC_WIDGET") == "1",
+        prod_dir=prod_dir,
+        tracker_url=tracker,
+        knowledge_url=env.get("KNOWLEDGE_DB_URL") or tracker,
+        public_port=int(env.get("PROD_PORT") or 8080),
+        rest_port=int(env.get("PROD_REST_PORT") or 8081),
+        replicas=int(env.get("RASA_REPLICAS") or 2),
+        action_servers=int(env.get("ACTION_SERVERS") or 2),
+        model=Path(env.get("ASSISTANT_MODEL") or DEFAULT_MODEL),
+        public_widget=env.get("PUBLIC_WIDGET") == "1",
         telegram_env=telegram_env(env),
     )
 
@@ -295,7 +362,9 @@ def from_environment(prod_dir: Path = PROD_DIR, env: Mapping[str, str] = os.envi
 def run(_: argparse.Namespace) -> int:
     missing = missing_packages()
     if missing:
-        print(f"Missing Debian packages: apt-get install {' '.join(missing)} (make run-prod does it as root).")
+        print(
+            f"Missing Debian packages: apt-get install {' '.join(missing)} (make run-prod does it as root)."
+        )
         return 1
     try:
         profile = from_environment()
@@ -304,19 +373,24 @@ def run(_: argparse.Namespace) -> int:
     except SetupError as error:
         print(error)
         return 1
-    widget = ("open to anyone (PUBLIC_WIDGET=1)" if profile.public_widget else
-              f"user {WIDGET_USER}, password in {profile.prod_dir / 'webchat_password'}")
+    widget = (
+        "open to anyone (PUBLIC_WIDGET=1)"
+        if profile.public_widget
+        else f"user {WIDGET_USER}, password in {profile.prod_dir / 'webchat_password'}"
+    )
     print(
         f"\nsupervisord starts {profile.action_servers} action server(s), {profile.replicas} Rasa replica(s) "
         f"(20-60 s to load the model), Redis, nginx"
         f"{' and the Telegram front' if profile.telegram_env else ''}:\n"
         f"  Widget:        http://localhost:{profile.public_port}/webchat/  ({widget})\n"
-        f"  REST (local):  POST {profile.rest_url}/webhooks/rest/webhook  {{\"sender\": \"moi\", \"message\": \"bonjour\"}}\n"
+        f'  REST (local):  POST {profile.rest_url}/webhooks/rest/webhook  {{"sender": "moi", "message": "bonjour"}}\n'
         f"  Health:        http://localhost:{profile.public_port}/healthz\n"
         f"  Conversations: {database.safe_url(profile.tracker_url)}\n"
         f"  State:         {' '.join(profile.supervisorctl('status'))}\n"
         f"  Logs:          {profile.log_dir}/\n"
-        "Press Ctrl-C to stop.\n", flush=True)
+        "Press Ctrl-C to stop.\n",
+        flush=True,
+    )
     os.execve(SUPERVISORD, profile.supervisord_command(), supervisord_env())
     return 0  # not reached
 
@@ -343,7 +417,9 @@ def check(_: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m deploy.local_profile", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy.local_profile", description=__doc__.splitlines()[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="prepare everything, then run supervisord in the foreground")
     commands.add_parser("check", help="say what is missing")

@@ -20,6 +20,7 @@ Environment: ACTION_SERVER_URL, TRACKER_DB_URL, REDIS_HOST, REDIS_PORT, REDIS_DB
 models/assistant.tar.gz), RASA_INTERFACE (default 127.0.0.1: only nginx reaches a
 replica; 0.0.0.0 in a container).
 """
+
 import ipaddress
 import os
 import sys
@@ -51,30 +52,48 @@ def _loopback(interface: str) -> bool:
 def rasa_arguments(argv: List[str], env: Mapping[str, str] = os.environ) -> List[str]:
     model = env.get("ASSISTANT_MODEL") or str(DEFAULT_MODEL)
     interface = env.get("RASA_INTERFACE") or "127.0.0.1"
-    arguments = ["run", "--model", model, "--endpoints", str(ENDPOINTS),
-                 "--credentials", str(CREDENTIALS), "--interface", interface]
+    arguments = [
+        "run",
+        "--model",
+        model,
+        "--endpoints",
+        str(ENDPOINTS),
+        "--credentials",
+        str(CREDENTIALS),
+        "--interface",
+        interface,
+    ]
     if MAINTENANCE_FLAG not in argv:
         return arguments + list(argv)
     if not _loopback(interface):
-        raise UsageError(f"{MAINTENANCE_FLAG}: the API may only listen on a loopback address "
-                         f"(RASA_INTERFACE is {interface}).")
+        raise UsageError(
+            f"{MAINTENANCE_FLAG}: the API may only listen on a loopback address "
+            f"(RASA_INTERFACE is {interface})."
+        )
     if not env.get("RASA_API_TOKEN"):
         raise UsageError(f"{MAINTENANCE_FLAG}: set RASA_API_TOKEN.")
-    return arguments + ["--enable-api", *[a for a in argv if a != MAINTENANCE_FLAG],
-                        "--auth-token=" + env["RASA_API_TOKEN"]]  # "=": a token may start with "-"
+    return arguments + [
+        "--enable-api",
+        *[a for a in argv if a != MAINTENANCE_FLAG],
+        "--auth-token=" + env["RASA_API_TOKEN"],
+    ]  # "=": a token may start with "-"
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     missing = [name for name in REQUIRED if not os.environ.get(name)]
     if missing:
-        print(f"deploy.rasa_server: set {', '.join(missing)} (see deploy/env/rasa.env.example).",
-              file=sys.stderr)
+        print(
+            f"deploy.rasa_server: set {', '.join(missing)} (see deploy/env/rasa.env.example).",
+            file=sys.stderr,
+        )
         return 2
     problem = "RASA_API_TOKEN" in os.environ and secret_problem(os.environ["RASA_API_TOKEN"])
     if problem:
-        print(f"deploy.rasa_server: RASA_API_TOKEN {problem} (see deploy/assistant.env.example).",
-              file=sys.stderr)
+        print(
+            f"deploy.rasa_server: RASA_API_TOKEN {problem} (see deploy/assistant.env.example).",
+            file=sys.stderr,
+        )
         return 2
     model = Path(os.environ.get("ASSISTANT_MODEL") or DEFAULT_MODEL)
     if not model.is_file():
@@ -91,8 +110,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         sys.path.insert(0, str(REPO_ROOT))
     sys.argv = ["rasa", *arguments]
     os.environ.pop("RASA_API_TOKEN", None)  # Rasa has it now (if at all); nothing else here needs it
-    print(f"deploy.rasa_server: model {model.resolve()}"
-          f"{', maintenance API on' if MAINTENANCE_FLAG in argv else ''}", file=sys.stderr, flush=True)
+    print(
+        f"deploy.rasa_server: model {model.resolve()}"
+        f"{', maintenance API on' if MAINTENANCE_FLAG in argv else ''}",
+        file=sys.stderr,
+        flush=True,
+    )
     # Imported only now: Rasa (and TensorFlow) read the environment and sys.path set above.
     from rasa.__main__ import main as rasa_main
 

@@ -1,4 +1,5 @@
 """Fills the `{{name}}` placeholders of the deploy templates (nginx, supervisord)."""
+
 from __future__ import annotations
 
 import re

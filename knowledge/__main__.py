@@ -1,4 +1,5 @@
 """Command line: python -m knowledge {check,list,load,search,stale}."""
+
 from __future__ import annotations
 
 import argparse
@@ -66,13 +67,14 @@ def _stale(args: argparse.Namespace) -> int:
             stale += 1
             line = entry.lines.get(f"sources[{index}]")
             where = f"{entry.file}:{line}" if line else entry.file
-            when = (f"verified {source.verified_on.isoformat()}" if source.verified_on
-                    else "never verified")
+            when = f"verified {source.verified_on.isoformat()}" if source.verified_on else "never verified"
             print(f"{where}: sources[{index}]: {when}: {source.reference} — {source.url}")
             if source.supports:
                 print(f"    supports: {source.supports}")
-    print(f"{stale} of {total} source(s) to check (missing verified_on or older than "
-          f"{args.months} months, before {cutoff.isoformat()})")
+    print(
+        f"{stale} of {total} source(s) to check (missing verified_on or older than "
+        f"{args.months} months, before {cutoff.isoformat()})"
+    )
     return 0
 
 
@@ -122,15 +124,17 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check", help="validate the content (exit 1 on any problem)")
     check.add_argument("--nlu", type=Path, default=project_paths.NLU_DATA_DIR, help="NLU data folder")
     check.add_argument("--domain", type=Path, default=project_paths.DOMAIN_FILE, help="Rasa domain file")
-    check.add_argument("--required", type=Path, default=config.REQUIRED_TOPICS_FILE,
-                       help="file of required topic ids")
+    check.add_argument(
+        "--required", type=Path, default=config.REQUIRED_TOPICS_FILE, help="file of required topic ids"
+    )
     check.set_defaults(run=_check)
 
     commands.add_parser("list", help="print the topic ids").set_defaults(run=_list)
 
     stale = commands.add_parser("stale", help="list the sources to check again (exit 0)")
-    stale.add_argument("--months", type=int, default=12,
-                       help="a source verified longer ago than this is listed (default 12)")
+    stale.add_argument(
+        "--months", type=int, default=12, help="a source verified longer ago than this is listed (default 12)"
+    )
     stale.add_argument("--today", help="the day to count from (YYYY-MM-DD, default today)")
     stale.set_defaults(run=_stale)
 
@@ -145,8 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     search.set_defaults(run=_search)
 
     for command in (check, load, search, stale, commands.choices["list"]):
-        command.add_argument("--content", type=Path, default=project_paths.CONTENT_DIR,
-                             help="content folder (default: knowledge/content)")
+        command.add_argument(
+            "--content",
+            type=Path,
+            default=project_paths.CONTENT_DIR,
+            help="content folder (default: knowledge/content)",
+        )
 
     args = parser.parse_args(argv)
     from sqlalchemy.exc import SQLAlchemyError
@@ -160,8 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     except SQLAlchemyError as exc:
-        print(f"database error: {str(exc).splitlines()[0]} "
-              "(is the database built? python -m knowledge load)", file=sys.stderr)
+        print(
+            f"database error: {str(exc).splitlines()[0]} (is the database built? python -m knowledge load)",
+            file=sys.stderr,
+        )
         return 1
 
 

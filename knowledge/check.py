@@ -5,6 +5,7 @@ Beyond each file's own schema (content.py), the content must cover the required
 catalogue and every topic intent of the NLU data and of the Rasa domain, and follow the
 rules of knowledge/style.py (knowledge/style_rules.yml).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,8 +15,12 @@ import yaml
 from knowledge.config import REQUIRED_TOPICS_FILE, topic_of_intent
 from knowledge.content import Problem, Topic, display_path, read_content, read_entries
 from knowledge.style import RULES_FILE, load_rules, style_problems
-from knowledge.translations import (missing_translations, read_translations, translation_problems,
-                                    translations_beside)
+from knowledge.translations import (
+    missing_translations,
+    read_translations,
+    translation_problems,
+    translations_beside,
+)
 from project_paths import CONTENT_DIR, DOMAIN_FILE, NLU_DATA_DIR
 
 
@@ -30,8 +35,14 @@ def _yaml_file(path: Path, problems: list[Problem]):
         return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        problems.append(Problem(display_path(path), mark.line + 1 if mark else None, "",
-                                f"invalid YAML: {getattr(exc, 'problem', exc)}"))
+        problems.append(
+            Problem(
+                display_path(path),
+                mark.line + 1 if mark else None,
+                "",
+                f"invalid YAML: {getattr(exc, 'problem', exc)}",
+            )
+        )
     except OSError as exc:
         problems.append(Problem(display_path(path), None, "", f"cannot read: {exc}"))
     return {}
@@ -60,8 +71,7 @@ def domain_intents(domain_file: Path, problems: list[Problem]) -> list[str]:
     return names
 
 
-def translation_gaps(content_dir: Path = CONTENT_DIR,
-                     translations_dir: Path | None = None) -> list[Problem]:
+def translation_gaps(content_dir: Path = CONTENT_DIR, translations_dir: Path | None = None) -> list[Problem]:
     """Topics a language does not have yet (answered in French there meanwhile)."""
     translations_dir = translations_dir or translations_beside(content_dir)
     topics, _ = read_content(content_dir)
@@ -69,10 +79,14 @@ def translation_gaps(content_dir: Path = CONTENT_DIR,
     return missing_translations(topics, translations, translations_dir)
 
 
-def check(content_dir: Path = CONTENT_DIR, nlu_dir: Path = NLU_DATA_DIR,
-          domain_file: Path = DOMAIN_FILE, required_file: Path = REQUIRED_TOPICS_FILE,
-          rules_file: Path = RULES_FILE,
-          translations_dir: Path | None = None) -> tuple[list[Topic], list[Problem]]:
+def check(
+    content_dir: Path = CONTENT_DIR,
+    nlu_dir: Path = NLU_DATA_DIR,
+    domain_file: Path = DOMAIN_FILE,
+    required_file: Path = REQUIRED_TOPICS_FILE,
+    rules_file: Path = RULES_FILE,
+    translations_dir: Path | None = None,
+) -> tuple[list[Topic], list[Problem]]:
     """All problems of the content and its translations, each naming its file and field."""
     content_dir = Path(content_dir)
     translations_dir = translations_dir or translations_beside(content_dir)

@@ -1,4 +1,5 @@
 """Where things are: repository paths and the database URL, in one place."""
+
 from __future__ import annotations
 
 import os

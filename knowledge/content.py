@@ -3,6 +3,7 @@
 Content is reviewed data, so a malformed file must say exactly where it is wrong:
 every problem names the file, the line and the field.
 """
+
 from __future__ import annotations
 
 import re
@@ -124,7 +125,7 @@ def url_problem(url: str) -> str | None:
     a home page), or repo:<path> of a file of this repository. (Parsing only checks the
     scheme, so that one weak source never stops the knowledge base from loading.)"""
     if url.startswith(REPO_URL_PREFIX):
-        path = url[len(REPO_URL_PREFIX):].strip().lstrip("/")
+        path = url[len(REPO_URL_PREFIX) :].strip().lstrip("/")
         if not path or ".." in Path(path).parts or not (REPO_ROOT / path).is_file():
             return f"{url!r}: no such file in the repository"
         return None
@@ -134,8 +135,7 @@ def url_problem(url: str) -> str | None:
     if not parts.netloc:
         return f"{url!r} has no host"
     if HOME_PATH.match(parts.path) and not parts.query:
-        return (f"{url!r} is a home page: link the page or article that supports "
-                "the statement")
+        return f"{url!r} is a home page: link the page or article that supports the statement"
     return None
 
 
@@ -155,8 +155,15 @@ class _FileParser:
             line = self.lines.get(field.rsplit(".", 1)[0])
         self.problems.append(Problem(self.file, line, field, message))
 
-    def text(self, data: dict, field: str, *, name: str | None = None, required: bool = True,
-             max_length: int | None = None) -> str:
+    def text(
+        self,
+        data: dict,
+        field: str,
+        *,
+        name: str | None = None,
+        required: bool = True,
+        max_length: int | None = None,
+    ) -> str:
         name = name or field
         value = data.get(field)
         if value is None:
@@ -228,7 +235,8 @@ class _FileParser:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             reason = getattr(exc, "problem", None) or str(exc)
             self.problems.append(
-                Problem(self.file, mark.line + 1 if mark else None, "", f"invalid YAML: {reason}"))
+                Problem(self.file, mark.line + 1 if mark else None, "", f"invalid YAML: {reason}")
+            )
             return None
         except (OSError, UnicodeDecodeError) as exc:
             self.problems.append(Problem(self.file, None, "", f"cannot read: {exc}"))
@@ -274,8 +282,9 @@ class _FileParser:
         keywords = self.text_list(data, "keywords")
         if self.problems:
             return None
-        return Topic(topic_id, title, audience, version, updated_on, answer, details,
-                     tuple(sources), related, keywords)
+        return Topic(
+            topic_id, title, audience, version, updated_on, answer, details, tuple(sources), related, keywords
+        )
 
 
 def parse_topic_file(path: Path) -> Topic:
@@ -290,6 +299,7 @@ def parse_topic_file(path: Path) -> Topic:
 @dataclass(frozen=True)
 class Entry:
     """A topic that parsed, with its file and the line of each field (for messages)."""
+
     topic: Topic
     file: str
     lines: dict
@@ -325,8 +335,9 @@ def _related_problems(entries: list[Entry], known_ids: set[str]) -> list[Problem
 def validate_topics(topics: Iterable[Topic]) -> list[Problem]:
     """Rules across topics: unique ids, related topics that exist."""
     topics = list(topics)
-    return (_duplicate_ids([(t.id, f"{t.id}.yml", None) for t in topics])
-            + _related_problems([Entry(t, f"{t.id}.yml", {}) for t in topics], {t.id for t in topics}))
+    return _duplicate_ids([(t.id, f"{t.id}.yml", None) for t in topics]) + _related_problems(
+        [Entry(t, f"{t.id}.yml", {}) for t in topics], {t.id for t in topics}
+    )
 
 
 def read_content(content_dir: Path = CONTENT_DIR) -> tuple[list[Topic], list[Problem]]:

@@ -3,9 +3,22 @@
 Tables are prefixed with kb_ so the knowledge base can share a PostgreSQL database with
 other parts (such as Rasa's tracker store) without clashing.
 """
+
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Integer, String, Text, create_engine, inspect, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import registry
 
@@ -73,14 +86,21 @@ class TranslationRow(Base):
 class StampRow(Base):
     """One row: a fingerprint of the loaded content, written by the same transaction as
     the content. Readers may keep the topics in memory while it stays the same."""
+
     __tablename__ = "kb_stamp"
 
     id = Column(Integer, primary_key=True)  # always 1
     content_hash = Column(String(64), nullable=False)
 
 
-TABLES = [TopicRow.__table__, SourceRow.__table__, RelatedRow.__table__, SearchTermRow.__table__,
-          TranslationRow.__table__, StampRow.__table__]
+TABLES = [
+    TopicRow.__table__,
+    SourceRow.__table__,
+    RelatedRow.__table__,
+    SearchTermRow.__table__,
+    TranslationRow.__table__,
+    StampRow.__table__,
+]
 
 
 def make_engine(url: str) -> Engine:
@@ -95,5 +115,6 @@ def create_schema(engine: Engine) -> None:
     columns = {column["name"] for column in inspect(engine).get_columns(SourceRow.__tablename__)}
     if "supports" not in columns:
         with engine.begin() as connection:
-            connection.execute(text(f"ALTER TABLE {SourceRow.__tablename__} "
-                                    "ADD COLUMN supports TEXT NOT NULL DEFAULT ''"))
+            connection.execute(
+                text(f"ALTER TABLE {SourceRow.__tablename__} ADD COLUMN supports TEXT NOT NULL DEFAULT ''")
+            )

@@ -3,6 +3,7 @@
 The term index is computed in Python at load time and the query only sums integer
 weights in SQL, so SQLite and PostgreSQL rank identically.
 """
+
 from __future__ import annotations
 
 import math

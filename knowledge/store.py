@@ -3,6 +3,7 @@
 Async methods run the synchronous SQLAlchemy work in a thread so the action server's
 event loop never waits on the database.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -32,8 +33,7 @@ def fetch_topics(session: Session, ids: Iterable[str] | None = None) -> dict[str
     topic_query = select(TopicRow)
     source_query = select(SourceRow).order_by(SourceRow.topic_id, SourceRow.position)
     related_query = select(RelatedRow).order_by(RelatedRow.topic_id, RelatedRow.position)
-    translation_query = select(TranslationRow).order_by(TranslationRow.topic_id,
-                                                        TranslationRow.language)
+    translation_query = select(TranslationRow).order_by(TranslationRow.topic_id, TranslationRow.language)
     if ids is not None:
         ids = list(ids)
         if not ids:
@@ -45,20 +45,38 @@ def fetch_topics(session: Session, ids: Iterable[str] | None = None) -> dict[str
     sources: dict[str, list[Source]] = {}
     for row in session.execute(source_query).scalars():
         sources.setdefault(row.topic_id, []).append(
-            Source(row.title, row.reference, row.url, row.verified_on, row.supports or ""))
+            Source(row.title, row.reference, row.url, row.verified_on, row.supports or "")
+        )
     related: dict[str, list[str]] = {}
     for row in session.execute(related_query).scalars():
         related.setdefault(row.topic_id, []).append(row.related_id)
     translations: dict[str, list[Translation]] = {}
     for row in session.execute(translation_query).scalars():
-        translations.setdefault(row.topic_id, []).append(Translation(
-            row.topic_id, row.language, row.source_version, row.reviewed, row.title,
-            row.answer, row.details))
+        translations.setdefault(row.topic_id, []).append(
+            Translation(
+                row.topic_id,
+                row.language,
+                row.source_version,
+                row.reviewed,
+                row.title,
+                row.answer,
+                row.details,
+            )
+        )
     return {
-        row.id: Topic(row.id, row.title, row.audience, row.version, row.updated_on, row.answer,
-                      row.details, tuple(sources.get(row.id, ())),
-                      tuple(related.get(row.id, ())), tuple(row.keywords or ()),
-                      tuple(translations.get(row.id, ())))
+        row.id: Topic(
+            row.id,
+            row.title,
+            row.audience,
+            row.version,
+            row.updated_on,
+            row.answer,
+            row.details,
+            tuple(sources.get(row.id, ())),
+            tuple(related.get(row.id, ())),
+            tuple(row.keywords or ()),
+            tuple(translations.get(row.id, ())),
+        )
         for row in session.execute(topic_query.order_by(TopicRow.id)).scalars()
     }
 
@@ -66,10 +84,17 @@ def fetch_topics(session: Session, ids: Iterable[str] | None = None) -> dict[str
 def require_sqlite_file(db_url: str) -> None:
     """SQLite would silently create an empty file: say the database is missing instead."""
     url = make_url(db_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
-            and not url.database.startswith("file:") and not Path(url.database).exists():
-        raise KnowledgeUnavailable(f"knowledge base unavailable: {url.database} does not exist "
-                                   "(build it with: python -m knowledge load)")
+    if (
+        url.get_backend_name() == "sqlite"
+        and url.database
+        and url.database != ":memory:"
+        and not url.database.startswith("file:")
+        and not Path(url.database).exists()
+    ):
+        raise KnowledgeUnavailable(
+            f"knowledge base unavailable: {url.database} does not exist "
+            "(build it with: python -m knowledge load)"
+        )
 
 
 class KnowledgeBase:
@@ -95,18 +120,22 @@ class KnowledgeBase:
     async def with_related(self, topic_id: str) -> tuple[Topic | None, list[Topic]]:
         """A topic and its related topics, in the order the content gives them: what an
         answer needs, in one read."""
+
         def work(session: Session) -> tuple[Topic | None, list[Topic]]:
             topics = self._topics(session)
             topic = topics.get(topic_id)
             return topic, ([topics[i] for i in topic.related if i in topics] if topic else [])
+
         return await self._run(work)
 
     async def search(self, text: str, limit: int = 3) -> list[Topic]:
         """Closest topics to a free-text question, best first (may be empty)."""
+
         def work(session: Session) -> list[Topic]:
             ids = [topic_id for topic_id, _ in search_scores(session, text, limit)]
             topics = self._topics(session)
             return [topics[i] for i in ids if i in topics]
+
         return await self._run(work)
 
     async def all_topics(self) -> list[Topic]:
@@ -139,5 +168,6 @@ class KnowledgeBase:
             with Session(self._engine, future=True) as session:
                 return work(session)
         except SQLAlchemyError as exc:
-            raise KnowledgeUnavailable(f"knowledge base unavailable: {exc.__class__.__name__}: "
-                                       f"{str(exc).splitlines()[0]}") from exc
+            raise KnowledgeUnavailable(
+                f"knowledge base unavailable: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+            ) from exc

@@ -20,6 +20,7 @@ Every text (answer and details, every audience):
 Victim texts that speak of going to the police or filing a complaint also tell an
 undocumented person to talk to an association or a lawyer first.
 """
+
 from __future__ import annotations
 
 import re
@@ -73,8 +74,7 @@ def load_rules(path: Path = RULES_FILE) -> StyleRules:
         max_sentence_words=int(data["max_sentence_words"]),
         help_numbers=tuple(number_pattern(str(n)) for n in data["help_numbers"]),
         services=tuple(data["next_step_services"]),
-        acronyms=tuple((a, re.compile(rf"(?<![\w.]){re.escape(a)}(?![\w])"))
-                       for a in data["acronyms"]),
+        acronyms=tuple((a, re.compile(rf"(?<![\w.]){re.escape(a)}(?![\w])")) for a in data["acronyms"]),
         article_numbers=tuple(_pattern(p) for p in data["article_numbers"]),
         promises=tuple(_pattern(p) for p in data["promises"]),
         evidence_verbs=_pattern(evidence["verbs"]),
@@ -106,8 +106,9 @@ def word_count(sentence: str) -> int:
 
 
 def has_contact(line: str, rules: StyleRules) -> bool:
-    return (any(p.search(line) for p in rules.help_numbers)
-            or any(s.lower() in line.lower() for s in rules.services))
+    return any(p.search(line) for p in rules.help_numbers) or any(
+        s.lower() in line.lower() for s in rules.services
+    )
 
 
 def acronym_explained(text: str, start: int, end: int) -> bool:
@@ -132,22 +133,42 @@ def answer_problems(topic: Topic, rules: StyleRules) -> list[tuple[str, str]]:
     for sentence in sentences(answer):
         count = word_count(sentence)
         if count > rules.max_sentence_words:
-            problems.append(("answer", f"sentence of {count} words (at most "
-                             f"{rules.max_sentence_words} in a victim answer): {_quote(sentence)}"))
+            problems.append(
+                (
+                    "answer",
+                    f"sentence of {count} words (at most "
+                    f"{rules.max_sentence_words} in a victim answer): {_quote(sentence)}",
+                )
+            )
     for pattern in rules.article_numbers:
         match = pattern.search(answer)
         if match:
-            problems.append(("answer", f"article number {match.group(0)!r} in a victim answer: "
-                             "put it in the details and the sources"))
+            problems.append(
+                (
+                    "answer",
+                    f"article number {match.group(0)!r} in a victim answer: "
+                    "put it in the details and the sources",
+                )
+            )
     for acronym, pattern in rules.acronyms:
         match = pattern.search(answer)
         if match and not acronym_explained(answer, match.start(), match.end()):
-            problems.append(("answer", f"acronym {acronym} not explained at its first use: write "
-                             f"\"{acronym} (…)\" or \"… ({acronym})\""))
+            problems.append(
+                (
+                    "answer",
+                    f"acronym {acronym} not explained at its first use: write "
+                    f'"{acronym} (…)" or "… ({acronym})"',
+                )
+            )
     lines = [line.strip() for line in answer.splitlines() if line.strip()]
     if lines and not has_contact(lines[-1], rules):
-        problems.append(("answer", "the last line must give one concrete next step: a number of "
-                         "FACTS §7 or a named service, got " + _quote(lines[-1])))
+        problems.append(
+            (
+                "answer",
+                "the last line must give one concrete next step: a number of "
+                "FACTS §7 or a named service, got " + _quote(lines[-1]),
+            )
+        )
     return problems
 
 
@@ -160,23 +181,41 @@ def text_problems(topic: Topic, rules: StyleRules) -> list[tuple[str, str]]:
             for pattern in rules.promises:
                 match = pattern.search(line)
                 if match:
-                    problems.append((field, f"promises an outcome ({match.group(0)!r}): the préfet or "
-                                     "the judge decides; say \"vous pouvez demander\", \"le préfet peut\""))
-            if (rules.evidence_verbs.search(line) and rules.evidence_things.search(line)
-                    and not rules.evidence_safety.search(line)):
-                problems.append((field, "advice to keep evidence must say \"si c'est sans danger pour "
-                                 "vous\": " + _quote(line)))
+                    problems.append(
+                        (
+                            field,
+                            f"promises an outcome ({match.group(0)!r}): the préfet or "
+                            'the judge decides; say "vous pouvez demander", "le préfet peut"',
+                        )
+                    )
+            if (
+                rules.evidence_verbs.search(line)
+                and rules.evidence_things.search(line)
+                and not rules.evidence_safety.search(line)
+            ):
+                problems.append(
+                    (
+                        field,
+                        'advice to keep evidence must say "si c\'est sans danger pour vous": ' + _quote(line),
+                    )
+                )
             if rules.arrest_trigger.search(line) and not all(p.search(line) for p in rules.arrest_needs):
-                problems.append((field, "at an arrest, first ask for a lawyer and an interpreter "
-                                 "(name both in the same line): " + _quote(line)))
+                problems.append(
+                    (
+                        field,
+                        "at an arrest, first ask for a lawyer and an interpreter "
+                        "(name both in the same line): " + _quote(line),
+                    )
+                )
     if topic.audience == "victime":
         problems.extend(_police_first(topic, rules))
     return problems
 
 
 def _advises_association_first(text: str, rules: StyleRules) -> bool:
-    return any(rules.police_advice.search(line) and rules.police_who.search(line)
-               for line in text.splitlines())
+    return any(
+        rules.police_advice.search(line) and rules.police_who.search(line) for line in text.splitlines()
+    )
 
 
 QUOTED_TITLE = re.compile(r"«[^»]*»")  # « Porter plainte » names a topic, it is no advice
@@ -186,12 +225,22 @@ def _police_first(topic: Topic, rules: StyleRules) -> list[tuple[str, str]]:
     answer, details = (QUOTED_TITLE.sub("", text) for text in (topic.answer, topic.details))
     if rules.police_trigger.search(answer):
         if not _advises_association_first(topic.answer, rules):
-            return [("answer", "speaks of going to the police: add a line telling an undocumented "
-                     "person to talk to an association or a lawyer before (with a contact)")]
+            return [
+                (
+                    "answer",
+                    "speaks of going to the police: add a line telling an undocumented "
+                    "person to talk to an association or a lawyer before (with a contact)",
+                )
+            ]
     elif rules.police_trigger.search(details):
         if not _advises_association_first(topic.answer + "\n" + topic.details, rules):
-            return [("details", "speaks of going to the police: add a line telling an undocumented "
-                     "person to talk to an association or a lawyer before")]
+            return [
+                (
+                    "details",
+                    "speaks of going to the police: add a line telling an undocumented "
+                    "person to talk to an association or a lawyer before",
+                )
+            ]
     return []
 
 

@@ -3,6 +3,7 @@
 Victims often write without accents and with elisions ("j'ai", "l’avocat"), so terms are
 lowercased, accent-folded, split on apostrophes, stripped of stop words and stemmed.
 """
+
 from __future__ import annotations
 
 import re

@@ -6,6 +6,7 @@ version of the French file it translates, and whether a native speaker reviewed 
 (`reviewed: true`, with `reviewer` and `reviewed_on`). Sources, related topics and
 keywords come from the French file. Adding a language is adding a folder.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -74,21 +75,33 @@ def read_translations(folder: Path = TRANSLATIONS_DIR) -> tuple[list[Translation
         if data["id"] != path.stem:
             problems.append(Problem(file, None, "id", f"{data['id']!r} is not the file name"))
         if data["language"] != path.parent.name:
-            problems.append(Problem(file, None, "language",
-                                    f"{data['language']!r} is not the folder {path.parent.name!r}"))
+            problems.append(
+                Problem(
+                    file, None, "language", f"{data['language']!r} is not the folder {path.parent.name!r}"
+                )
+            )
         if not isinstance(data["reviewed"], bool):
             problems.append(Problem(file, None, "reviewed", "true or false"))
         if not isinstance(data["source_version"], int):
             problems.append(Problem(file, None, "source_version", "the version of the French file"))
         if not any(p.file == file for p in problems):
-            found.append(Translation(path.stem, path.parent.name, data["source_version"],
-                                     data["reviewed"], texts["title"], texts["answer"] + "\n",
-                                     texts["details"] + "\n"))
+            found.append(
+                Translation(
+                    path.stem,
+                    path.parent.name,
+                    data["source_version"],
+                    data["reviewed"],
+                    texts["title"],
+                    texts["answer"] + "\n",
+                    texts["details"] + "\n",
+                )
+            )
     return found, problems
 
 
-def translation_problems(topics: Iterable[Topic], translations: Iterable[Translation],
-                         folder: Path = TRANSLATIONS_DIR) -> list[Problem]:
+def translation_problems(
+    topics: Iterable[Topic], translations: Iterable[Translation], folder: Path = TRANSLATIONS_DIR
+) -> list[Problem]:
     """A translation must translate an existing topic, from a version that exists."""
     topics = {t.id: t for t in topics}
     problems = []
@@ -97,23 +110,36 @@ def translation_problems(topics: Iterable[Topic], translations: Iterable[Transla
         if t.topic_id not in topics:
             problems.append(Problem(file, None, "id", f"no topic {t.topic_id!r} in knowledge/content"))
         elif t.source_version > topics[t.topic_id].version:
-            problems.append(Problem(file, None, "source_version",
-                                    f"the French file is only at version {topics[t.topic_id].version}"))
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    "source_version",
+                    f"the French file is only at version {topics[t.topic_id].version}",
+                )
+            )
     return problems
 
 
-def missing_translations(topics: Iterable[Topic], translations: Iterable[Translation],
-                         folder: Path = TRANSLATIONS_DIR) -> list[Problem]:
+def missing_translations(
+    topics: Iterable[Topic], translations: Iterable[Translation], folder: Path = TRANSLATIONS_DIR
+) -> list[Problem]:
     """What each language folder still lacks. Not an error: until it is translated, a
     topic is answered in French (the reference) in that language's conversations."""
     by_language: dict[str, set[str]] = {}
     for t in translations:
         by_language.setdefault(t.language, set()).add(t.topic_id)
     languages = sorted(set(by_language) | {p.name for p in Path(folder).glob("*") if p.is_dir()})
-    return [Problem(display_path(Path(folder) / language / f"{topic_id}.yml"), None, "",
-                    f"missing: the {language} translation of {topic_id}")
-            for language in languages
-            for topic_id in sorted({t.id for t in topics} - by_language.get(language, set()))]
+    return [
+        Problem(
+            display_path(Path(folder) / language / f"{topic_id}.yml"),
+            None,
+            "",
+            f"missing: the {language} translation of {topic_id}",
+        )
+        for language in languages
+        for topic_id in sorted({t.id for t in topics} - by_language.get(language, set()))
+    ]
 
 
 def with_translations(topics: Iterable[Topic], translations: Iterable[Translation]) -> tuple[Topic, ...]:
@@ -121,13 +147,18 @@ def with_translations(topics: Iterable[Topic], translations: Iterable[Translatio
     by_topic: dict[str, list[Translation]] = {}
     for t in translations:
         by_topic.setdefault(t.topic_id, []).append(t)
-    return tuple(replace(topic, translations=tuple(sorted(by_topic.get(topic.id, []),
-                                                          key=lambda t: t.language)))
-                 for topic in topics)
+    return tuple(
+        replace(topic, translations=tuple(sorted(by_topic.get(topic.id, []), key=lambda t: t.language)))
+        for topic in topics
+    )
 
 
 def stale(topics: Iterable[Topic]) -> list[tuple[str, str, int, int]]:
     """(topic, language, translated version, French version) of translations older than
     the French text: to translate again."""
-    return [(topic.id, t.language, t.source_version, topic.version)
-            for topic in topics for t in topic.translations if t.source_version < topic.version]
+    return [
+        (topic.id, t.language, t.source_version, topic.version)
+        for topic in topics
+        for t in topic.translations
+        if t.source_version < topic.version
+    ]

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import yaml
-from project_paths import REPO_ROOT, CONFIG_FILE, NLU_DATA_DIR
+
+from project_paths import CONFIG_FILE, NLU_DATA_DIR, REPO_ROOT
 
 PIPELINES_DIR = REPO_ROOT / "lab" / "pipelines"
 DATA_DIR = NLU_DATA_DIR
@@ -41,9 +42,7 @@ SEED_KEYS = {"DIETClassifier": "random_seed", "LogisticRegressionClassifier": "r
 
 def _env() -> Dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
-    )
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["RASA_MAX_CACHE_SIZE"] = "0"  # no training cache: honest, comparable times
     return env
@@ -103,9 +102,19 @@ def normalizer_variants(config_path: Path, out_dir: Path) -> List[Path]:
 
 def train(config: Path, data: Path, out_dir: Path, name: str, log: Path) -> float:
     command = [
-        sys.executable, "-m", "rasa", "train", "nlu",
-        "--config", str(config), "--nlu", str(data),
-        "--out", str(out_dir), "--fixed-model-name", name,
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "nlu",
+        "--config",
+        str(config),
+        "--nlu",
+        str(data),
+        "--out",
+        str(out_dir),
+        "--fixed-model-name",
+        name,
     ]
     start = time.perf_counter()
     with open(log, "w", encoding="utf-8") as handle:
@@ -116,11 +125,22 @@ def train(config: Path, data: Path, out_dir: Path, name: str, log: Path) -> floa
     return seconds
 
 
-def evaluate(model: Path, seconds: float, out_dir: Path, log: Path, data: Path,
-             perturb: bool = False) -> Dict[str, Any]:
+def evaluate(
+    model: Path, seconds: float, out_dir: Path, log: Path, data: Path, perturb: bool = False
+) -> Dict[str, Any]:
     command = [
-        sys.executable, "-m", "retrain.evaluate", "--model", str(model), "--data", str(data),
-        "--out", str(out_dir), "--train-seconds", f"{seconds:.1f}", "--quiet",
+        sys.executable,
+        "-m",
+        "retrain.evaluate",
+        "--model",
+        str(model),
+        "--data",
+        str(data),
+        "--out",
+        str(out_dir),
+        "--train-seconds",
+        f"{seconds:.1f}",
+        "--quiet",
     ] + (["--perturb"] if perturb else [])
     with open(log, "a", encoding="utf-8") as handle:
         code = subprocess.call(command, cwd=REPO_ROOT, env=_env(), stdout=handle, stderr=subprocess.STDOUT)
@@ -132,8 +152,11 @@ def evaluate(model: Path, seconds: float, out_dir: Path, log: Path, data: Path,
 def _row(name: str, seed: Optional[int], report: Dict[str, Any]) -> Dict[str, Any]:
     m, res = report["metrics"], report["model"]
     raw = next(
-        (r for r in report.get("threshold_sweep") or []
-         if r["threshold"] == 0.0 and r["ambiguity_threshold"] == 0.0),
+        (
+            r
+            for r in report.get("threshold_sweep") or []
+            if r["threshold"] == 0.0 and r["ambiguity_threshold"] == 0.0
+        ),
         {},
     )
     return {
@@ -151,7 +174,9 @@ def _row(name: str, seed: Optional[int], report: Dict[str, Any]) -> Dict[str, An
         "model_mb": res["model_mb"],
         "parse_ms": report["mean_parse_ms"],
         "perturbed_accuracy": (report.get("perturbed_metrics") or {}).get("topic_accuracy"),
-        "perturbed_out_of_scope_rejection": (report.get("perturbed_metrics") or {}).get("out_of_scope_rejection"),
+        "perturbed_out_of_scope_rejection": (report.get("perturbed_metrics") or {}).get(
+            "out_of_scope_rejection"
+        ),
     }
 
 
@@ -174,9 +199,19 @@ def aggregate(rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     for name, group in by_name.items():
         agg: Dict[str, Any] = {"pipeline": name, "seeds": [r["seed"] for r in group]}
         for key in (
-            "raw_accuracy", "raw_out_of_scope_rejection", "topic_accuracy", "macro_f1", "out_of_scope_rejection", "emergency_recall",
-            "in_scope_fallback_rate", "net_false_positives", "train_seconds", "model_mb", "parse_ms",
-            "perturbed_accuracy", "perturbed_out_of_scope_rejection",
+            "raw_accuracy",
+            "raw_out_of_scope_rejection",
+            "topic_accuracy",
+            "macro_f1",
+            "out_of_scope_rejection",
+            "emergency_recall",
+            "in_scope_fallback_rate",
+            "net_false_positives",
+            "train_seconds",
+            "model_mb",
+            "parse_ms",
+            "perturbed_accuracy",
+            "perturbed_out_of_scope_rejection",
         ):
             values = [r[key] for r in group if r[key] is not None]
             agg[key] = _mean(values) if values else None
@@ -208,7 +243,15 @@ def to_markdown(aggregated: List[Dict[str, Any]], fingerprint: Dict[str, Any], n
             if len(a["seeds"]) > 1 and hi != lo:
                 text += f" ({100 * lo:.1f}–{100 * hi:.1f})"
             return text
-        return f"{v:.3f}" if key == "macro_f1" else f"{v:.0f}" if key == "train_seconds" else f"{v:g}" if isinstance(v, int) else f"{v:.1f}"
+        return (
+            f"{v:.3f}"
+            if key == "macro_f1"
+            else f"{v:.0f}"
+            if key == "train_seconds"
+            else f"{v:g}"
+            if isinstance(v, int)
+            else f"{v:.1f}"
+        )
 
     with_perturbed = any(a.get("perturbed_accuracy") is not None for a in aggregated)
     if with_perturbed:
@@ -217,7 +260,8 @@ def to_markdown(aggregated: List[Dict[str, Any]], fingerprint: Dict[str, Any], n
     for a in aggregated:
         extra = (
             f" {cell(a, 'perturbed_accuracy')} | {cell(a, 'perturbed_out_of_scope_rejection')} |"
-            if with_perturbed else ""
+            if with_perturbed
+            else ""
         )
         lines.append(
             f"| {a['pipeline']} | {cell(a, 'raw_accuracy')} | {cell(a, 'raw_out_of_scope_rejection')} | {cell(a, 'topic_accuracy')} | {cell(a, 'macro_f1', False)} "
@@ -232,15 +276,24 @@ def to_markdown(aggregated: List[Dict[str, Any]], fingerprint: Dict[str, Any], n
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Train and evaluate candidate NLU pipelines.")
     parser.add_argument("configs", nargs="*", help="config files (default: lab/pipelines/*.yml)")
-    parser.add_argument("--seeds", nargs="*", type=int, default=None,
-                        help="override the classifier seeds (default: the config's own)")
+    parser.add_argument(
+        "--seeds",
+        nargs="*",
+        type=int,
+        default=None,
+        help="override the classifier seeds (default: the config's own)",
+    )
     parser.add_argument("--data", default=str(DATA_DIR))
     parser.add_argument("--out", default=str(REPO_ROOT / "reports"))
     parser.add_argument("--keep-models", action="store_true")
-    parser.add_argument("--perturb", action="store_true",
-                        help="also evaluate on phone-style variants of the held-out set")
-    parser.add_argument("--normalizer-ablation", action="store_true",
-                        help="run each config as leave-one-out variants of TextNormalizer")
+    parser.add_argument(
+        "--perturb", action="store_true", help="also evaluate on phone-style variants of the held-out set"
+    )
+    parser.add_argument(
+        "--normalizer-ablation",
+        action="store_true",
+        help="run each config as leave-one-out variants of TextNormalizer",
+    )
     args = parser.parse_args(argv)
 
     configs = [Path(c) for c in args.configs] or sorted(PIPELINES_DIR.glob("*.yml"))

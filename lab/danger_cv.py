@@ -26,7 +26,13 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from nlu.danger import (
-    DANGER, NLU_LANG, DangerExample, DangerModel, TextModel, compose, example_files,
+    DANGER,
+    NLU_LANG,
+    DangerExample,
+    DangerModel,
+    TextModel,
+    compose,
+    example_files,
     load_examples,
 )
 from nlu.emergency import EmergencyMatcher
@@ -63,8 +69,14 @@ def nlu_examples() -> List[DangerExample]:
                 line = line.strip()
                 if intent and line.startswith("- "):
                     danger = intent == "urgence"
-                    out.append(DangerExample(line[2:].strip(), DANGER if danger else "safe",
-                                             "general" if danger else None, NLU_LANG))
+                    out.append(
+                        DangerExample(
+                            line[2:].strip(),
+                            DANGER if danger else "safe",
+                            "general" if danger else None,
+                            NLU_LANG,
+                        )
+                    )
     return out
 
 
@@ -78,12 +90,16 @@ def training_examples(with_nlu: bool = True) -> List[DangerExample]:
 
 def mixed_texts() -> set:
     """Texts of data/danger/mixed.yml (danger sentence + question, safe counterparts)."""
-    return {e.text for e in load_examples([DANGER_DATA_DIR / "mixed.yml"])} \
-        if (DANGER_DATA_DIR / "mixed.yml").is_file() else set()
+    return (
+        {e.text for e in load_examples([DANGER_DATA_DIR / "mixed.yml"])}
+        if (DANGER_DATA_DIR / "mixed.yml").is_file()
+        else set()
+    )
 
 
-def out_of_fold_scores(examples: Sequence[DangerExample], config: Dict, folds: int,
-                       seed: int = 42) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def out_of_fold_scores(
+    examples: Sequence[DangerExample], config: Dict, folds: int, seed: int = 42
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Out-of-fold P(danger) of every example, and of composites of two held-out-fold
     examples of one language (scores, danger labels)."""
     from sklearn.model_selection import StratifiedKFold
@@ -96,20 +112,17 @@ def out_of_fold_scores(examples: Sequence[DangerExample], config: Dict, folds: i
     for fold, (train, test) in enumerate(splitter.split(np.zeros(len(examples)), strata)):
         model = DangerModel.fit([examples[i] for i in train], config, 0.5)
         scores[test] = model.scores([examples[i].text for i in test])
-        pairs = compose([examples[i] for i in test if examples[i].lang != NLU_LANG],
-                        seed=100 + fold)
+        pairs = compose([examples[i] for i in test if examples[i].lang != NLU_LANG], seed=100 + fold)
         comp_scores += list(model.scores([e.text for e in pairs]))
         comp_labels += [e.label == DANGER for e in pairs]
     return scores, np.array(comp_scores), np.array(comp_labels)
 
 
 def rates(flags: np.ndarray, positive: np.ndarray) -> Dict[str, float]:
-    return {"recall": float(flags[positive].mean()),
-            "false_alarms": float(flags[~positive].mean())}
+    return {"recall": float(flags[positive].mean()), "false_alarms": float(flags[~positive].mean())}
 
 
-def recall_threshold(scores: np.ndarray, positive: np.ndarray,
-                     margin: float = 0.9) -> float:
+def recall_threshold(scores: np.ndarray, positive: np.ndarray, margin: float = 0.9) -> float:
     """A little under the lowest out-of-fold score of a positive (no missed positive)."""
     return float(scores[positive].min()) * margin
 
@@ -138,26 +151,27 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--C", type=float, nargs="+", default=[3.0, 10.0, 30.0])
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--no-nlu", action="store_true",
-                        help="without the urgence examples of data/nlu/")
-    parser.add_argument("--segments", default="message",
-                        choices=["message", "sentences", "clauses"])
+    parser.add_argument("--no-nlu", action="store_true", help="without the urgence examples of data/nlu/")
+    parser.add_argument("--segments", default="message", choices=["message", "sentences", "clauses"])
     parser.add_argument("--combine", default="max", choices=["max", "mean"])
     args = parser.parse_args(argv)
 
     examples = training_examples(not args.no_nlu)
     positive = np.array([e.label == DANGER for e in examples])
     fr = np.array([e.lang == "fr" for e in examples])
-    print(f"{len(examples)} training examples: {Counter(e.label for e in examples)}; "
-          f"{args.folds}-fold CV")
+    print(f"{len(examples)} training examples: {Counter(e.label for e in examples)}; {args.folds}-fold CV")
     matcher = EmergencyMatcher.from_file()
     keywords = np.array([matcher.is_emergency(e.text) for e in examples])
     kw = rates(keywords, positive)
     kw_fr = rates(keywords[fr], positive[fr])
-    print(f"keyword net alone: recall {kw['recall']:.3f} (fr {kw_fr['recall']:.3f}), "
-          f"false alarms {kw['false_alarms']:.3f} (fr {kw_fr['false_alarms']:.3f})")
-    print("| C | threshold (no CV miss) | CV false alarms | with keywords: recall at 0.5 | "
-          "CV recall / false alarms at 0.5 | threshold at 10 % false alarms: recall |")
+    print(
+        f"keyword net alone: recall {kw['recall']:.3f} (fr {kw_fr['recall']:.3f}), "
+        f"false alarms {kw['false_alarms']:.3f} (fr {kw_fr['false_alarms']:.3f})"
+    )
+    print(
+        "| C | threshold (no CV miss) | CV false alarms | with keywords: recall at 0.5 | "
+        "CV recall / false alarms at 0.5 | threshold at 10 % false alarms: recall |"
+    )
     print("|---|---|---|---|---|---|")
     mixed = np.array([e.text in mixed_texts() for e in examples])
     print(f"segments: {args.segments}, combine: {args.combine}")
@@ -171,20 +185,26 @@ def main(argv: Optional[List[str]] = None) -> int:
         # 10 % of the danger file's own negatives (the topic examples are easy ones)
         own = np.array([e.lang != "nlu" for e in examples])
         ten = alarm_threshold(scores[own], positive[own])
-        print(f"| {c:g} | {threshold:.3f} | {at['false_alarms']:.3f} | {both['recall']:.3f} | "
-              f"{half['recall']:.3f} / {half['false_alarms']:.3f} | {ten:.3f}: "
-              f"{rates(scores >= ten, positive)['recall']:.3f} |")
+        print(
+            f"| {c:g} | {threshold:.3f} | {at['false_alarms']:.3f} | {both['recall']:.3f} | "
+            f"{half['recall']:.3f} / {half['false_alarms']:.3f} | {ten:.3f}: "
+            f"{rates(scores >= ten, positive)['recall']:.3f} |"
+        )
         per_lang = {}
         for lang in sorted({e.lang for e in examples}):
             mask = np.array([e.lang == lang for e in examples])
             per_lang[lang] = rates((scores >= ten)[mask], positive[mask])
         flags = scores >= ten
-        print(f"    at the 10 % threshold: mixed.yml recall {flags[mixed & positive].mean():.3f}"
-              f" / false alarms {flags[mixed & ~positive].mean():.3f}; composites recall "
-              f"{(comp_scores[comp_labels] >= ten).mean():.3f} / false alarms "
-              f"{(comp_scores[~comp_labels] >= ten).mean():.3f}")
-        print("    per language at the 10 % threshold (nlu: the topic data): " + ", ".join(
-            f"{k} R={v['recall']:.2f} FA={v['false_alarms']:.2f}" for k, v in per_lang.items()))
+        print(
+            f"    at the 10 % threshold: mixed.yml recall {flags[mixed & positive].mean():.3f}"
+            f" / false alarms {flags[mixed & ~positive].mean():.3f}; composites recall "
+            f"{(comp_scores[comp_labels] >= ten).mean():.3f} / false alarms "
+            f"{(comp_scores[~comp_labels] >= ten).mean():.3f}"
+        )
+        print(
+            "    per language at the 10 % threshold (nlu: the topic data): "
+            + ", ".join(f"{k} R={v['recall']:.2f} FA={v['false_alarms']:.2f}" for k, v in per_lang.items())
+        )
         print(f"    case accuracy (CV, positives): {case_accuracy(examples, config, args.folds):.3f}")
     return 0
 

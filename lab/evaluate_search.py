@@ -3,6 +3,7 @@
 Reads the held-out questions (heldout/topics.yml, Rasa NLU YAML), maps each intent
 to its topic and reports top-1 and top-3 rates over the searchable topics.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,9 @@ def heldout_questions(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def evaluate(db_url: str, pairs: list[tuple[str, str]], skipped: set[str],
-             verbose: bool = False) -> tuple[int, int, int]:
+def evaluate(
+    db_url: str, pairs: list[tuple[str, str]], skipped: set[str], verbose: bool = False
+) -> tuple[int, int, int]:
     """(questions, right topic first, right topic in the top 3)."""
     total = top1 = top3 = 0
     engine = make_engine(db_url)
@@ -68,15 +70,17 @@ def main(argv: list[str] | None = None) -> int:
 
     topics, problems = read_content(args.content)
     if problems:
-        print(f"warning: {len(problems)} content problem(s), see python -m knowledge check; "
-              "evaluating the topics that parse", file=sys.stderr)
+        print(
+            f"warning: {len(problems)} content problem(s), see python -m knowledge check; "
+            "evaluating the topics that parse",
+            file=sys.stderr,
+        )
     # Related links do not matter to search; dropping them lets partial content load.
     topics = [replace(t, related=()) for t in topics]
     conversation = {t.id for t in topics if t.audience in NOT_SEARCHED}
     skipped = set(config.CONTROL_INTENTS) | CONVERSATION_INTENTS | conversation
     pairs = heldout_questions(args.heldout)
-    missing = sorted({i for i, _ in pairs if i not in skipped}
-                     - {t.id for t in topics})
+    missing = sorted({i for i, _ in pairs if i not in skipped} - {t.id for t in topics})
     if missing:
         print(f"warning: no content for {', '.join(missing)} (counted as misses)", file=sys.stderr)
     with tempfile.TemporaryDirectory() as folder:

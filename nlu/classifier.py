@@ -22,7 +22,6 @@ from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 import numpy as np
 import scipy.sparse as sp
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -38,8 +37,9 @@ WORD_TOKEN_PATTERN = r"(?u)\b\w+\b"  # keeps one-letter words ("j", "c", "l")
 RASA_FEATURE_MODES = ("none", "dense", "sparse", "all")
 
 
-def _build_vectorizer(analyzer: str, ngram_range: Sequence[int], sublinear_tf: bool,
-                      vocabulary: Optional[Dict[str, int]] = None):
+def _build_vectorizer(
+    analyzer: str, ngram_range: Sequence[int], sublinear_tf: bool, vocabulary: Optional[Dict[str, int]] = None
+):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     kwargs: Dict[str, Any] = {
@@ -56,7 +56,9 @@ def _build_vectorizer(analyzer: str, ngram_range: Sequence[int], sublinear_tf: b
 
 
 def fit_text_model(
-    texts: Sequence[str], labels: Sequence[str], config: Dict[str, Any],
+    texts: Sequence[str],
+    labels: Sequence[str],
+    config: Dict[str, Any],
     extra: Optional[sp.csr_matrix] = None,
 ) -> Tuple[List[Any], List[str], np.ndarray, np.ndarray]:
     """Fit the vectorizers and the logistic regression on raw texts.
@@ -115,9 +117,15 @@ class TfidfRows:
             if vectorizer.norm != "l2":
                 raise ValueError("TfidfRows only computes l2-normalised rows")
             vocabulary = getattr(vectorizer, "vocabulary_", None) or vectorizer.vocabulary
-            self.blocks.append((vectorizer.build_analyzer(), vocabulary,
-                                np.asarray(vectorizer.idf_, dtype=np.float64),
-                                vectorizer.sublinear_tf, offset))
+            self.blocks.append(
+                (
+                    vectorizer.build_analyzer(),
+                    vocabulary,
+                    np.asarray(vectorizer.idf_, dtype=np.float64),
+                    vectorizer.sublinear_tf,
+                    offset,
+                )
+            )
             offset += len(vocabulary)
         self.width = offset
 
@@ -141,8 +149,9 @@ class TfidfRows:
             indptr.append(filled)
         if not data:
             return sp.csr_matrix((len(texts), self.width), dtype=np.float64)
-        return sp.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr),
-                             shape=(len(texts), self.width))
+        return sp.csr_matrix(
+            (np.concatenate(data), np.concatenate(indices), indptr), shape=(len(texts), self.width)
+        )
 
 
 def feature_weights(coef: np.ndarray) -> np.ndarray:
@@ -152,8 +161,7 @@ def feature_weights(coef: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(coef.T)
 
 
-def softmax_scores(features: sp.csr_matrix, weights: np.ndarray,
-                   intercept: np.ndarray) -> np.ndarray:
+def softmax_scores(features: sp.csr_matrix, weights: np.ndarray, intercept: np.ndarray) -> np.ndarray:
     """Class probabilities; `weights` comes from `feature_weights(coef)`."""
     scores = np.asarray(features @ weights + intercept)
     scores -= scores.max(axis=1, keepdims=True)
@@ -161,9 +169,7 @@ def softmax_scores(features: sp.csr_matrix, weights: np.ndarray,
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class TfidfLogRegClassifier(IntentClassifier, GraphComponent):
     """TF-IDF (word + char_wb n-grams) + multinomial logistic regression."""
 
@@ -285,9 +291,7 @@ class TfidfLogRegClassifier(IntentClassifier, GraphComponent):
         length = int(self.config["ranking_length"])
         for message, probs in zip(messages, probabilities):
             order = np.argsort(-probs)
-            ranking = [
-                {"name": self.classes[i], "confidence": float(probs[i])} for i in order
-            ]
+            ranking = [{"name": self.classes[i], "confidence": float(probs[i])} for i in order]
             if length > 0:
                 ranking = ranking[:length]
             message.set(INTENT, dict(ranking[0]), add_to_output=True)
@@ -310,9 +314,7 @@ class TfidfLogRegClassifier(IntentClassifier, GraphComponent):
                     }
                 )
                 arrays[f"idf_{index}"] = np.asarray(vectorizer.idf_, dtype=np.float64)
-            (model_dir / "classifier.json").write_text(
-                json.dumps(meta, ensure_ascii=False), encoding="utf-8"
-            )
+            (model_dir / "classifier.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
             np.savez_compressed(model_dir / "classifier.npz", **arrays)
 
     @classmethod

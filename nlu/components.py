@@ -29,9 +29,9 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from knowledge.config import FALLBACK_INTENT
 from nlu.emergency import EmergencyMatcher
 from nlu.normalize import normalize
-from knowledge.config import FALLBACK_INTENT
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +44,7 @@ EMERGENCY_INTENT = "urgence"
 PAYLOAD_PREFIX = "/"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
 class TextNormalizer(GraphComponent):
     """Normalises message text before tokenization (training and inference).
 
@@ -71,8 +69,7 @@ class TextNormalizer(GraphComponent):
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self._steps = {
-            key: bool(config.get(key, default))
-            for key, default in self.get_default_config().items()
+            key: bool(config.get(key, default)) for key, default in self.get_default_config().items()
         }
 
     @classmethod
@@ -111,9 +108,7 @@ class TextNormalizer(GraphComponent):
         return messages
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class EmergencySafetyNet(GraphComponent):
     """Forces intent ``urgence`` (confidence 1.0) when emergency keywords match.
 
@@ -204,6 +199,4 @@ class EmergencySafetyNet(GraphComponent):
             add_to_output=True,
         )
         # Intent names only: never the message text.
-        logger.debug(
-            "Emergency safety net fired (%s), overriding intent '%s'.", reason, previous
-        )
+        logger.debug("Emergency safety net fired (%s), overriding intent '%s'.", reason, previous)

@@ -64,8 +64,7 @@ def entity_name(case: Text) -> Text:
 def prepare(text: Text) -> Text:
     """What both models read: phone typography, stretched letters, lowercase, no
     accents (Cyrillic and Arabic letters are kept; their diacritics are folded)."""
-    return normalize(text or "", typography=True, repeats=True, lowercase=True,
-                     sms=False, accents=True)
+    return normalize(text or "", typography=True, repeats=True, lowercase=True, sms=False, accents=True)
 
 
 # --- message parts ---------------------------------------------------------------------
@@ -80,21 +79,74 @@ _SENTENCE_BREAKS = r"[.!?;\n\r\u2026\u061f\u061b]+"
 _CLAUSE_BREAKS = r"[.!?;,:\n\r\u2026\u061f\u061b\u060c]+"
 CONJUNCTIONS = (
     # fr
-    "et", "mais", "puis", "donc", "alors", "si", "car", "parce que", "quand",
+    "et",
+    "mais",
+    "puis",
+    "donc",
+    "alors",
+    "si",
+    "car",
+    "parce que",
+    "quand",
     # en, Nigerian Pidgin
-    "and", "but", "so", "if", "because", "when", "then", "abeg",
+    "and",
+    "but",
+    "so",
+    "if",
+    "because",
+    "when",
+    "then",
+    "abeg",
     # ro (with and without diacritics)
-    "și", "şi", "si", "dar", "iar", "dacă", "daca", "pentru că", "pentru ca", "când", "cand",
+    "și",
+    "şi",
+    "si",
+    "dar",
+    "iar",
+    "dacă",
+    "daca",
+    "pentru că",
+    "pentru ca",
+    "când",
+    "cand",
     # bg, Cyrillic and Latin
-    "и", "но", "а", "ако", "защото", "когато", "ako", "zashtoto", "kogato",
+    "и",
+    "но",
+    "а",
+    "ако",
+    "защото",
+    "когато",
+    "ako",
+    "zashtoto",
+    "kogato",
     # ar (MSA and Darija, Arabic script; Darija in Latin letters)
-    "و", "ثم", "لكن", "ولكن", "إذا", "اذا", "لو", "إلا", "الا", "حيت", "لأن", "لان",
-    "w", "wa", "walakin", "walakine", "ila", "ida", "ila kan", "hit", "hitach",
+    "و",
+    "ثم",
+    "لكن",
+    "ولكن",
+    "إذا",
+    "اذا",
+    "لو",
+    "إلا",
+    "الا",
+    "حيت",
+    "لأن",
+    "لان",
+    "w",
+    "wa",
+    "walakin",
+    "walakine",
+    "ila",
+    "ida",
+    "ila kan",
+    "hit",
+    "hitach",
 )
 # Cut before the joining word, which stays with its clause ("si je porte plainte").
 _CONJUNCTION_BREAKS = re.compile(
-    r"\s+(?=(?:" + "|".join(re.escape(c) for c in sorted(CONJUNCTIONS, key=len, reverse=True))
-    + r")\s)", re.IGNORECASE)
+    r"\s+(?=(?:" + "|".join(re.escape(c) for c in sorted(CONJUNCTIONS, key=len, reverse=True)) + r")\s)",
+    re.IGNORECASE,
+)
 _JOINERS = {c.lower() for c in CONJUNCTIONS}
 SEGMENT_MODES = ("message", "sentences", "clauses")
 
@@ -120,8 +172,9 @@ def segments(text: Text, mode: Text = "clauses") -> List[Text]:
     return out or [text]
 
 
-def compose(examples: Sequence["DangerExample"], per_example: int = 1,
-            seed: int = 42) -> List["DangerExample"]:
+def compose(
+    examples: Sequence["DangerExample"], per_example: int = 1, seed: int = 42
+) -> List["DangerExample"]:
     """Training composites: each danger example joined with a safe example of the same
     language (label danger; both orders, comma or full stop between), and each safe
     example with another safe one (label safe). Teaches the whole-message score that a
@@ -140,12 +193,14 @@ def compose(examples: Sequence["DangerExample"], per_example: int = 1,
                 continue
             joiner = rng.choice([", ", ". ", " ", "\n"])
             first, second = (example, other) if rng.random() < 0.6 else (other, example)
-            out.append(DangerExample(first.text + joiner + second.text, example.label,
-                                     example.case, example.lang))
+            out.append(
+                DangerExample(first.text + joiner + second.text, example.label, example.case, example.lang)
+            )
     return out
 
 
 # --- training data --------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DangerExample:
@@ -199,18 +254,17 @@ COMBINE_MODES = ("max", "mean")
 class TextModel:
     """One fitted TF-IDF + logistic regression (vectorizers, classes, coefficients)."""
 
-    def __init__(self, vectorizers: List[Any], classes: List[str], coef: np.ndarray,
-                 intercept: np.ndarray) -> None:
+    def __init__(
+        self, vectorizers: List[Any], classes: List[str], coef: np.ndarray, intercept: np.ndarray
+    ) -> None:
         self.vectorizers, self.classes = vectorizers, list(classes)
         self.coef, self.intercept = coef, intercept
         self._weights = feature_weights(coef)
         self._rows = TfidfRows(vectorizers)
 
     @classmethod
-    def fit(cls, texts: Sequence[str], labels: Sequence[str],
-            config: Dict[str, Any]) -> "TextModel":
-        return cls(*fit_text_model([prepare(t) for t in texts], labels,
-                                   {**MODEL_DEFAULTS, **config}))
+    def fit(cls, texts: Sequence[str], labels: Sequence[str], config: Dict[str, Any]) -> "TextModel":
+        return cls(*fit_text_model([prepare(t) for t in texts], labels, {**MODEL_DEFAULTS, **config}))
 
     def proba(self, texts: Sequence[str]) -> np.ndarray:
         rows = self._rows.transform([prepare(t) for t in texts])
@@ -226,26 +280,27 @@ class TextModel:
         meta = {"classes": self.classes, "vectorizers": []}
         arrays = {f"{prefix}coef": self.coef, f"{prefix}intercept": self.intercept}
         for index, vectorizer in enumerate(self.vectorizers):
-            meta["vectorizers"].append({
-                "analyzer": vectorizer.analyzer,
-                "ngram_range": list(vectorizer.ngram_range),
-                "sublinear_tf": vectorizer.sublinear_tf,
-                "vocabulary": {k: int(v) for k, v in vectorizer.vocabulary_.items()},
-            })
+            meta["vectorizers"].append(
+                {
+                    "analyzer": vectorizer.analyzer,
+                    "ngram_range": list(vectorizer.ngram_range),
+                    "sublinear_tf": vectorizer.sublinear_tf,
+                    "vocabulary": {k: int(v) for k, v in vectorizer.vocabulary_.items()},
+                }
+            )
             arrays[f"{prefix}idf_{index}"] = np.asarray(vectorizer.idf_, dtype=np.float64)
         return meta, arrays
 
     @classmethod
-    def restore(cls, meta: Dict[str, Any], arrays: Dict[str, np.ndarray],
-                prefix: str) -> "TextModel":
+    def restore(cls, meta: Dict[str, Any], arrays: Dict[str, np.ndarray], prefix: str) -> "TextModel":
         vectorizers = []
         for index, spec in enumerate(meta["vectorizers"]):
-            vectorizer = _build_vectorizer(spec["analyzer"], spec["ngram_range"],
-                                           spec["sublinear_tf"], spec["vocabulary"])
+            vectorizer = _build_vectorizer(
+                spec["analyzer"], spec["ngram_range"], spec["sublinear_tf"], spec["vocabulary"]
+            )
             vectorizer.idf_ = arrays[f"{prefix}idf_{index}"]
             vectorizers.append(vectorizer)
-        return cls(vectorizers, meta["classes"], arrays[f"{prefix}coef"],
-                   arrays[f"{prefix}intercept"])
+        return cls(vectorizers, meta["classes"], arrays[f"{prefix}coef"], arrays[f"{prefix}intercept"])
 
 
 @dataclass(frozen=True)
@@ -256,17 +311,27 @@ class Verdict:
     reason: Optional[str]  # "classifier" | "keywords" | None; never message text
 
     def as_dict(self) -> Dict[str, Any]:
-        return {"detected": self.detected, "score": round(self.score, 4),
-                "case": self.case, "reason": self.reason}
+        return {
+            "detected": self.detected,
+            "score": round(self.score, 4),
+            "case": self.case,
+            "reason": self.reason,
+        }
 
 
 class DangerModel:
     """The detector (danger vs safe) and the case classifier, plus the optional
     keyword net; pure Python, shared by the Rasa component, the evaluation and lab/."""
 
-    def __init__(self, detector: TextModel, case_model: Optional[TextModel],
-                 threshold: float, matcher: Any = None, segment_mode: str = "message",
-                 combine: str = "max") -> None:
+    def __init__(
+        self,
+        detector: TextModel,
+        case_model: Optional[TextModel],
+        threshold: float,
+        matcher: Any = None,
+        segment_mode: str = "message",
+        combine: str = "max",
+    ) -> None:
         self.detector, self.case_model = detector, case_model
         self.threshold = float(threshold)
         self.matcher = matcher
@@ -275,18 +340,17 @@ class DangerModel:
             raise ValueError(f"combine must be one of {COMBINE_MODES}, not {combine!r}")
 
     @classmethod
-    def fit(cls, examples: Sequence[DangerExample], config: Dict[str, Any],
-            threshold: float, matcher: Any = None) -> "DangerModel":
+    def fit(
+        cls, examples: Sequence[DangerExample], config: Dict[str, Any], threshold: float, matcher: Any = None
+    ) -> "DangerModel":
         config = {**MODEL_DEFAULTS, **config}
         training = list(examples) + compose(examples, int(config["compose"]))
         detector = TextModel.fit([e.text for e in training], [e.label for e in training], config)
         positives = [e for e in examples if e.label == DANGER]
         case_model = None
         if len({e.case for e in positives}) > 1:
-            case_model = TextModel.fit([e.text for e in positives],
-                                       [e.case for e in positives], config)
-        return cls(detector, case_model, threshold, matcher, config["segments"],
-                   config["combine"])
+            case_model = TextModel.fit([e.text for e in positives], [e.case for e in positives], config)
+        return cls(detector, case_model, threshold, matcher, config["segments"], config["combine"])
 
     def best_parts(self, texts: Sequence[str]) -> Tuple[np.ndarray, List[str]]:
         """P(danger) of each text and its part that scored highest (``segments``); the
@@ -300,10 +364,11 @@ class DangerModel:
         flat_scores = self.detector.proba(flat)[:, column] if flat else np.zeros(0)
         scores, best, start = np.zeros(len(texts)), [], 0
         for index, ps in enumerate(parts):
-            chunk = flat_scores[start:start + len(ps)]
+            chunk = flat_scores[start : start + len(ps)]
             top = int(chunk.argmax())
-            scores[index] = (chunk[top] if self.combine == "max"
-                             else (chunk[0] + chunk[top]) / 2.0)  # chunk[0]: the whole
+            scores[index] = (
+                chunk[top] if self.combine == "max" else (chunk[0] + chunk[top]) / 2.0
+            )  # chunk[0]: the whole
             best.append(ps[top])
             start += len(ps)
         return scores, best
@@ -331,16 +396,20 @@ class DangerModel:
         fired = [i for i, v in enumerate(out) if v.detected]
         if fired:
             # the case of the part that fired (a whole message if the keywords did)
-            cases = self.case_of([parts[i] if out[i].reason == "classifier" else texts[i]
-                                  for i in fired])
+            cases = self.case_of([parts[i] if out[i].reason == "classifier" else texts[i] for i in fired])
             for i, case in zip(fired, cases):
                 out[i] = Verdict(True, out[i].score, case, out[i].reason)
         return out
 
     def dump(self) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
         meta, arrays = self.detector.dump("detector_")
-        state: Dict[str, Any] = {"threshold": self.threshold, "detector": meta, "case": None,
-                                 "segments": self.segment_mode, "combine": self.combine}
+        state: Dict[str, Any] = {
+            "threshold": self.threshold,
+            "detector": meta,
+            "case": None,
+            "segments": self.segment_mode,
+            "combine": self.combine,
+        }
         if self.case_model is not None:
             case_meta, case_arrays = self.case_model.dump("case_")
             state["case"] = case_meta
@@ -348,18 +417,23 @@ class DangerModel:
         return state, arrays
 
     @classmethod
-    def restore(cls, state: Dict[str, Any], arrays: Dict[str, np.ndarray],
-                matcher: Any = None) -> "DangerModel":
+    def restore(
+        cls, state: Dict[str, Any], arrays: Dict[str, np.ndarray], matcher: Any = None
+    ) -> "DangerModel":
         detector = TextModel.restore(state["detector"], arrays, "detector_")
-        case_model = (TextModel.restore(state["case"], arrays, "case_")
-                      if state.get("case") else None)
-        return cls(detector, case_model, state["threshold"], matcher,
-                   state.get("segments", "message"), state.get("combine", "max"))
+        case_model = TextModel.restore(state["case"], arrays, "case_") if state.get("case") else None
+        return cls(
+            detector,
+            case_model,
+            state["threshold"],
+            matcher,
+            state.get("segments", "message"),
+            state.get("combine", "max"),
+        )
 
     def save(self, folder: Path) -> None:
         state, arrays = self.dump()
-        (Path(folder) / "danger.json").write_text(json.dumps(state, ensure_ascii=False),
-                                                  encoding="utf-8")
+        (Path(folder) / "danger.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
         np.savez_compressed(Path(folder) / "danger.npz", **arrays)
 
     @classmethod
@@ -377,7 +451,12 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe  # noqa: E402
 from rasa.engine.storage.resource import Resource  # noqa: E402
 from rasa.engine.storage.storage import ModelStorage  # noqa: E402
 from rasa.shared.nlu.constants import (  # noqa: E402
-    ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT,
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
@@ -386,9 +465,7 @@ EMERGENCY_INTENT = "urgence"
 ORIGINAL_TEXT_KEY = "text_original"  # where nlu.components.TextNormalizer keeps it
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class DangerDetector(GraphComponent):
     """Flags immediate danger, separately from the topic classifier (module docstring).
 
@@ -423,8 +500,13 @@ class DangerDetector(GraphComponent):
     def required_packages() -> List[Text]:
         return ["sklearn"]
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
-                 resource: Resource, model: Optional[DangerModel] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[DangerModel] = None,
+    ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage, self._resource = model_storage, resource
         self.model = model
@@ -440,8 +522,13 @@ class DangerDetector(GraphComponent):
         return EmergencyMatcher.from_file()
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext) -> "DangerDetector":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "DangerDetector":
         return cls(config, model_storage, resource)
 
     def _data_dir(self) -> Path:
@@ -464,15 +551,20 @@ class DangerDetector(GraphComponent):
         if len({e.label for e in examples}) < 2:
             raise ValueError(f"DangerDetector needs danger and safe examples in {self._data_dir()}")
         model_config = {k: self.config[k] for k in MODEL_DEFAULTS}
-        self.model = DangerModel.fit(examples, model_config, self.config["threshold"],
-                                     self._matcher())
+        self.model = DangerModel.fit(examples, model_config, self.config["threshold"], self._matcher())
         with self._model_storage.write_to(self._resource) as model_dir:
             self.model.save(model_dir)
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "DangerDetector":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "DangerDetector":
         try:
             with model_storage.read_from(resource) as model_dir:
                 model = DangerModel.load(model_dir)
@@ -487,8 +579,12 @@ class DangerDetector(GraphComponent):
         texts, todo = [], []
         for message in messages:
             text = message.get(ORIGINAL_TEXT_KEY) or message.get(TEXT)
-            if self.model is not None and isinstance(text, str) and text.strip() \
-                    and not text.lstrip().startswith("/"):  # button payloads: no
+            if (
+                self.model is not None
+                and isinstance(text, str)
+                and text.strip()
+                and not text.lstrip().startswith("/")
+            ):  # button payloads: no
                 texts.append(text)
                 todo.append(message)
         for message, verdict in zip(todo, self.model.verdicts(texts) if todo else []):
@@ -509,8 +605,9 @@ class DangerDetector(GraphComponent):
             return verdict
         if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) != "nlu_fallback":
             return verdict
-        ranking = [e for e in message.get(INTENT_RANKING_KEY) or []
-                   if e.get(INTENT_NAME_KEY) != "nlu_fallback"]
+        ranking = [
+            e for e in message.get(INTENT_RANKING_KEY) or [] if e.get(INTENT_NAME_KEY) != "nlu_fallback"
+        ]
         if ranking and ranking[0].get(INTENT_NAME_KEY) == EMERGENCY_INTENT:
             return Verdict(True, verdict.score, DEFAULT_CASE, "fallback_rescue")
         return verdict
@@ -518,19 +615,26 @@ class DangerDetector(GraphComponent):
     def _mark(self, message: Message, verdict: Verdict) -> None:
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
         if intent in set(self.config["cry_intents"] or []) and intent != EMERGENCY_INTENT:
-            urgence = {INTENT_NAME_KEY: EMERGENCY_INTENT,
-                       PREDICTED_CONFIDENCE_KEY: max(verdict.score, 0.5)}
-            ranking = [e for e in message.get(INTENT_RANKING_KEY) or []
-                       if e.get(INTENT_NAME_KEY) != EMERGENCY_INTENT]
+            urgence = {INTENT_NAME_KEY: EMERGENCY_INTENT, PREDICTED_CONFIDENCE_KEY: max(verdict.score, 0.5)}
+            ranking = [
+                e for e in message.get(INTENT_RANKING_KEY) or [] if e.get(INTENT_NAME_KEY) != EMERGENCY_INTENT
+            ]
             message.set(INTENT, urgence, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [dict(urgence)] + ranking, add_to_output=True)
         text = message.get(ORIGINAL_TEXT_KEY) or message.get(TEXT) or ""
-        entities = [e for e in message.get(ENTITIES) or []
-                    if not str(e.get("entity", "")).startswith(ENTITY_PREFIX)]
-        entities.append({"entity": entity_name(verdict.case or DEFAULT_CASE),
-                         "value": verdict.case or DEFAULT_CASE, "start": 0, "end": len(text),
-                         "confidence_entity": round(verdict.score, 4),
-                         "extractor": self.__class__.__name__})
+        entities = [
+            e for e in message.get(ENTITIES) or [] if not str(e.get("entity", "")).startswith(ENTITY_PREFIX)
+        ]
+        entities.append(
+            {
+                "entity": entity_name(verdict.case or DEFAULT_CASE),
+                "value": verdict.case or DEFAULT_CASE,
+                "start": 0,
+                "end": len(text),
+                "confidence_entity": round(verdict.score, 4),
+                "extractor": self.__class__.__name__,
+            }
+        )
         message.set(ENTITIES, entities, add_to_output=True)
         # The case and the reason only: never the message text.
         logger.debug("Danger detected (%s, case %s).", verdict.reason, verdict.case)

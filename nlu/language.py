@@ -6,12 +6,13 @@ language is adding a folder: no code changes. No library covers Darija in Latin 
 or Bulgarian typed in Latin letters, so the model is trained here (docs/nlu.md has the
 comparison and the accuracy per language).
 
-At inference it writes the parse data ``language: {"code", "confidence", "source"}`` and,
-when it is sure enough, the entity ``language``, which sets the slot ``language`` (the
-conversation's language: domain.yml). When it is not sure (two words, mixed French), the
-front's hint (the Telegram app's language, message metadata ``language_hint``) decides if
-there is one; otherwise no entity is set and the conversation keeps its language.
+At inference it writes the parse data ``language: {"code", "confidence", "source"}``:
+``source`` is ``text`` when it is sure enough, ``hint`` when it is not (two words, mixed
+French) and the front gave the app's language (message metadata ``language_hint``), and
+``unsure`` otherwise: the conversation then keeps its language (slot ``language``, kept
+by the actions; actions/common.py and bot/nlg.py read it all).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -35,7 +36,6 @@ logger = logging.getLogger(__name__)
 
 REFERENCE_LANGUAGE = "fr"
 LANGUAGE_KEY = "language"
-ENTITY = "language"
 HINT_KEY = "language_hint"
 ORIGINAL_TEXT_KEY = "text_original"  # where nlu.components.TextNormalizer keeps it
 
@@ -77,8 +77,9 @@ def supported_languages(nlu_dir: Path) -> List[str]:
 class LanguageModel:
     """The fitted classifier and the rule that turns its scores into a decision."""
 
-    def __init__(self, model: TextModel, threshold: float, short_threshold: float = 0.95,
-                 short_words: int = 3) -> None:
+    def __init__(
+        self, model: TextModel, threshold: float, short_threshold: float = 0.95, short_words: int = 3
+    ) -> None:
         self.model, self.threshold = model, float(threshold)
         # One or two words are weak evidence ("passeport", "ok", "restart" are shared by
         # several languages' users): they need more confidence to change the language.
@@ -89,11 +90,17 @@ class LanguageModel:
         return list(self.model.classes)
 
     @classmethod
-    def fit(cls, examples: Sequence[Tuple[str, str]], threshold: float,
-            config: Optional[Dict[str, Any]] = None, short_threshold: float = 0.95) -> "LanguageModel":
+    def fit(
+        cls,
+        examples: Sequence[Tuple[str, str]],
+        threshold: float,
+        config: Optional[Dict[str, Any]] = None,
+        short_threshold: float = 0.95,
+    ) -> "LanguageModel":
         texts, labels = zip(*examples)
-        return cls(TextModel.fit(texts, labels, {**MODEL_DEFAULTS, **(config or {})}), threshold,
-                   short_threshold)
+        return cls(
+            TextModel.fit(texts, labels, {**MODEL_DEFAULTS, **(config or {})}), threshold, short_threshold
+        )
 
     def best(self, texts: Sequence[str]) -> List[Tuple[str, float]]:
         probs = self.model.proba(texts)
@@ -106,15 +113,17 @@ class LanguageModel:
         sure = confidence >= (self.short_threshold if short else self.threshold)
         if not sure and hint in self.languages:
             return {"code": hint, "confidence": round(confidence, 4), "source": "hint"}
-        return {"code": code, "confidence": round(confidence, 4),
-                "source": "text" if sure else "unsure"}
+        return {"code": code, "confidence": round(confidence, 4), "source": "text" if sure else "unsure"}
 
     def save(self, folder: Path) -> None:
         meta, arrays = self.model.dump("language_")
-        state = {"threshold": self.threshold, "short_threshold": self.short_threshold,
-                 "short_words": self.short_words, "model": meta}
-        (Path(folder) / "language.json").write_text(json.dumps(state, ensure_ascii=False),
-                                                    encoding="utf-8")
+        state = {
+            "threshold": self.threshold,
+            "short_threshold": self.short_threshold,
+            "short_words": self.short_words,
+            "model": meta,
+        }
+        (Path(folder) / "language.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
         np.savez_compressed(Path(folder) / "language.npz", **arrays)
 
     @classmethod
@@ -122,13 +131,15 @@ class LanguageModel:
         state = json.loads((Path(folder) / "language.json").read_text(encoding="utf-8"))
         with np.load(Path(folder) / "language.npz", allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
-        return cls(TextModel.restore(state["model"], arrays, "language_"), state["threshold"],
-                   state.get("short_threshold", 0.95), state.get("short_words", 3))
+        return cls(
+            TextModel.restore(state["model"], arrays, "language_"),
+            state["threshold"],
+            state.get("short_threshold", 0.95),
+            state.get("short_words", 3),
+        )
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
 class LanguageDetector(GraphComponent):
     """Config: ``nlu_dir`` (default data/nlu), ``threshold`` (the confidence from which
     the text decides over the front's hint and the conversation's language) and
@@ -142,15 +153,25 @@ class LanguageDetector(GraphComponent):
     def required_packages() -> List[Text]:
         return ["sklearn"]
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
-                 resource: Resource, model: Optional[LanguageModel] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[LanguageModel] = None,
+    ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage, self._resource = model_storage, resource
         self.model = model
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext) -> "LanguageDetector":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LanguageDetector":
         return cls(config, model_storage, resource)
 
     def _nlu_dir(self) -> Path:
@@ -161,15 +182,22 @@ class LanguageDetector(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         examples = language_examples(self._nlu_dir())
         model_config = {k: self.config[k] for k in MODEL_DEFAULTS}
-        self.model = LanguageModel.fit(examples, self.config["threshold"], model_config,
-                                       self.config["short_threshold"])
+        self.model = LanguageModel.fit(
+            examples, self.config["threshold"], model_config, self.config["short_threshold"]
+        )
         with self._model_storage.write_to(self._resource) as model_dir:
             self.model.save(model_dir)
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "LanguageDetector":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "LanguageDetector":
         try:
             with model_storage.read_from(resource) as model_dir:
                 model = LanguageModel.load(model_dir)
@@ -188,11 +216,7 @@ class LanguageDetector(GraphComponent):
             metadata = message.get("metadata") or {}
             hint = metadata.get(HINT_KEY) if isinstance(metadata, dict) else None
             decision = self.model.decide(text, hint if isinstance(hint, str) else None)
+            # Parse data only, not an entity: an entity would change the state the
+            # dialogue rules match (the danger-first rules name their entities exactly).
             message.set(LANGUAGE_KEY, decision, add_to_output=True)
-            if decision["source"] != "unsure":
-                entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != ENTITY]
-                entities.append({"entity": ENTITY, "value": decision["code"], "start": 0,
-                                 "end": len(text), "confidence_entity": decision["confidence"],
-                                 "extractor": self.__class__.__name__})
-                message.set(ENTITIES, entities, add_to_output=True)
         return messages

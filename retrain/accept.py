@@ -21,6 +21,7 @@ is changed when an entry is wrong (unknown intent, a held-out example, a text th
 already an example of another intent): the errors name the entries by number and id,
 never by their text.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -87,9 +88,13 @@ def domain_intents(domain_file: Path) -> List[str]:
     return names
 
 
-def accept_inbox(inbox: Path = DEFAULT_INBOX, data_dir: Path = DEFAULT_DATA_DIR,
-                 domain_file: Path = DEFAULT_DOMAIN,
-                 heldout_dir: Path = DEFAULT_HELDOUT_DIR, db_url: Optional[str] = None) -> Accepted:
+def accept_inbox(
+    inbox: Path = DEFAULT_INBOX,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    domain_file: Path = DEFAULT_DOMAIN,
+    heldout_dir: Path = DEFAULT_HELDOUT_DIR,
+    db_url: Optional[str] = None,
+) -> Accepted:
     """Merges the annotated entries into the training data; raises InboxError (and
     changes nothing) when an entry is wrong. With `db_url`, the entries whose messages
     are no longer stored are dropped first (the command always gives it)."""
@@ -122,13 +127,17 @@ def accept_inbox(inbox: Path = DEFAULT_INBOX, data_dir: Path = DEFAULT_DATA_DIR,
             result.ignored += 1
             continue
         if intent not in intents:
-            problems.append(f"{name}: intent {intent!r} is not in {Path(domain_file).name} "
-                            "(check the spelling, or add the topic first: docs/maintainers.md)")
+            problems.append(
+                f"{name}: intent {intent!r} is not in {Path(domain_file).name} "
+                "(check the spelling, or add the topic first: docs/maintainers.md)"
+            )
             continue
         rewrite = str(entry.get("rewrite") or "").strip()
         if not rewrite and entry.get("approved") is not True:
-            problems.append(f"{name}: write the question in your own words in `rewrite`, or check "
-                            "that nothing identifying remains in `text` and set `approved: true`")
+            problems.append(
+                f"{name}: write the question in your own words in `rewrite`, or check "
+                "that nothing identifying remains in `text` and set `approved: true`"
+            )
             continue
         line = clean_example(mask_personal_data(rewrite or str(entry.get("text") or "")))
         key = example_key(line)
@@ -137,17 +146,23 @@ def accept_inbox(inbox: Path = DEFAULT_INBOX, data_dir: Path = DEFAULT_DATA_DIR,
             continue
         kinds = personal_data(line)
         if kinds:
-            problems.append(f"{name}: personal data still in the text ({', '.join(kinds)}): replace "
-                            "it (<NAME>, <PLACE>, <PHONE>...) or write your own wording in `rewrite`")
+            problems.append(
+                f"{name}: personal data still in the text ({', '.join(kinds)}): replace "
+                "it (<NAME>, <PLACE>, <PHONE>...) or write your own wording in `rewrite`"
+            )
             continue
         if key in heldout:
-            problems.append(f"{name}: this text is a held-out example (heldout/), it must "
-                            "never be trained on: write 'ignore'")
+            problems.append(
+                f"{name}: this text is a held-out example (heldout/), it must "
+                "never be trained on: write 'ignore'"
+            )
             continue
         known = training.get(key)
         if known is not None and known.intent != intent:
-            problems.append(f"{name}: already an example of intent {known.intent} in "
-                            f"{known.path.name}; write {known.intent} or 'ignore' (or move that example)")
+            problems.append(
+                f"{name}: already an example of intent {known.intent} in "
+                f"{known.path.name}; write {known.intent} or 'ignore' (or move that example)"
+            )
             continue
         if chosen.setdefault(key, intent) != intent:
             problems.append(f"{name}: the same text is annotated {chosen[key]} in another entry")
@@ -178,37 +193,45 @@ def accept_inbox(inbox: Path = DEFAULT_INBOX, data_dir: Path = DEFAULT_DATA_DIR,
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m retrain.accept",
-                                     description="Merge the annotated inbox entries into data/nlu/.")
+    parser = argparse.ArgumentParser(
+        prog="python -m retrain.accept", description="Merge the annotated inbox entries into data/nlu/."
+    )
     parser.add_argument("--inbox", type=Path, default=DEFAULT_INBOX)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--domain", type=Path, default=DEFAULT_DOMAIN)
     parser.add_argument("--heldout", type=Path, default=DEFAULT_HELDOUT_DIR)
-    parser.add_argument("--db-url", default=None,
-                        help="conversation database (default: TRACKER_DB_URL): entries whose "
-                             "messages are gone are dropped")
+    parser.add_argument(
+        "--db-url",
+        default=None,
+        help="conversation database (default: TRACKER_DB_URL): entries whose messages are gone are dropped",
+    )
     args = parser.parse_args(argv)
     if not args.inbox.exists():
         print(f"No inbox at {args.inbox}: run `make inbox` first.", file=sys.stderr)
         return 1
     try:
-        result = accept_inbox(args.inbox, args.data, args.domain, args.heldout,
-                              db_url=args.db_url or tracker_db_url())
+        result = accept_inbox(
+            args.inbox, args.data, args.domain, args.heldout, db_url=args.db_url or tracker_db_url()
+        )
     except InboxFileError as error:
         print(error, file=sys.stderr)
         return 1
     except InboxError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
-        print(f"Nothing changed: fix the {len(error.problems)} entry(ies) above in {args.inbox}.",
-              file=sys.stderr)
+        print(
+            f"Nothing changed: fix the {len(error.problems)} entry(ies) above in {args.inbox}.",
+            file=sys.stderr,
+        )
         return 1
     for path, lines in result.added.items():
         shown = Path(path).relative_to(REPO_ROOT) if Path(path).is_relative_to(REPO_ROOT) else path
         print(f"+{len(lines)} example(s) in {shown}")
-    print(f"Accepted {result.added_count} example(s), {result.already_present} already present, "
-          f"{result.ignored} ignored, {result.expired} dropped (conversation erased or expired); "
-          f"{result.remaining} entry(ies) left in the inbox.")
+    print(
+        f"Accepted {result.added_count} example(s), {result.already_present} already present, "
+        f"{result.ignored} ignored, {result.expired} dropped (conversation erased or expired); "
+        f"{result.remaining} entry(ies) left in the inbox."
+    )
     if result.added_count:
         print("Next: make validate && make train && make evaluate")
     return 0

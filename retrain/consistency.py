@@ -20,6 +20,7 @@ Prints one line per problem (file: what is wrong) and exits 1 if there is any. T
 prints a warning per gap of each language (a folder data/nlu/<code>/): what it lacks is
 answered in French meanwhile (docs/maintainers.md, "Add a language").
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,8 +60,12 @@ class Paths:
     nlu_data: Path = NLU_DATA_DIR
     content: Path = CONTENT_DIR
     heldout: Optional[Path] = HELDOUT_DIR
-    texts_dirs: tuple = (REPO_ROOT / "actions", REPO_ROOT / "bot" / "channels",
-                         REPO_ROOT / "telegram_front")
+    texts_dirs: tuple = (
+        REPO_ROOT / "actions",
+        REPO_ROOT / "bot" / "channels",
+        REPO_ROOT / "bot" / "webchat",
+        REPO_ROOT / "telegram_front",
+    )
     actions_package: Optional[str] = "actions"
     translations: Optional[Path] = TRANSLATIONS_DIR
     # Texts of domain.yml's responses per language (bot/nlg.py); French is domain.yml.
@@ -134,15 +139,21 @@ def check(paths: Paths = Paths()) -> List[str]:
     topic_entries, _ = read_content(paths.content)
     topic_ids = {t.id for t in topic_entries} | {p.stem for p in Path(paths.content).glob("*.yml")}
     for topic in sorted(topics - topic_ids):
-        problems.append(f"{_rel(paths.nlu_data)}: topic intent {topic} has no knowledge entry "
-                        f"({_rel(Path(paths.content) / (topic + '.yml'))})")
+        problems.append(
+            f"{_rel(paths.nlu_data)}: topic intent {topic} has no knowledge entry "
+            f"({_rel(Path(paths.content) / (topic + '.yml'))})"
+        )
     for topic_id in sorted(topic_ids - intents - {FALLBACK_TOPIC}):
-        problems.append(f"{_rel(Path(paths.content) / (topic_id + '.yml'))}: topic {topic_id} has no "
-                        f"training examples ({_rel(Path(paths.nlu_data) / (topic_id + '.yml'))})")
+        problems.append(
+            f"{_rel(Path(paths.content) / (topic_id + '.yml'))}: topic {topic_id} has no "
+            f"training examples ({_rel(Path(paths.nlu_data) / (topic_id + '.yml'))})"
+        )
     for example in examples:
         if example.path is not None and Path(example.path).stem != example.intent:
-            problems.append(f"{_rel(example.path)}: intent {example.intent} belongs in "
-                            f"{_rel(Path(paths.nlu_data) / (example.intent + '.yml'))}")
+            problems.append(
+                f"{_rel(example.path)}: intent {example.intent} belongs in "
+                f"{_rel(Path(paths.nlu_data) / (example.intent + '.yml'))}"
+            )
             break
     if paths.heldout is not None:
         folders = [Path(paths.heldout)] + [p for p in Path(paths.heldout).iterdir() if p.is_dir()]
@@ -155,8 +166,10 @@ def check(paths: Paths = Paths()) -> List[str]:
     for path, flow, steps in flows:
         for step in steps:
             if "intent" in step and step["intent"] not in intents and step["intent"] != FALLBACK_INTENT:
-                problems.append(f"{_rel(path)}: {flow.get('rule') or flow.get('story')}: "
-                                f"intent {step['intent']} has no training example")
+                problems.append(
+                    f"{_rel(path)}: {flow.get('rule') or flow.get('story')}: "
+                    f"intent {step['intent']} has no training example"
+                )
     for intent in sorted(intents - reacted):
         problems.append(f"{_rel(paths.bot_data)}: no rule or story reacts to intent {intent}")
 
@@ -177,8 +190,10 @@ def check(paths: Paths = Paths()) -> List[str]:
             problems.append(f"{where}: action {action} is not in {domain_file}")
     if implemented is not None:
         for action in sorted(actions - implemented):
-            problems.append(f"{domain_file}: action {action} is not implemented by the action "
-                            f"server ({paths.actions_package}/)")
+            problems.append(
+                f"{domain_file}: action {action} is not implemented by the action "
+                f"server ({paths.actions_package}/)"
+            )
 
     # Buttons of the domain's responses.
     for name, variants in responses.items():
@@ -186,8 +201,10 @@ def check(paths: Paths = Paths()) -> List[str]:
             for button in (variant or {}).get("buttons") or []:
                 match = PAYLOAD_INTENT.match(str((button or {}).get("payload", "")))
                 if match and match.group("intent") not in intents:
-                    problems.append(f"{domain_file}: response {name}: button payload names "
-                                    f"unknown intent {match.group('intent')}")
+                    problems.append(
+                        f"{domain_file}: response {name}: button payload names "
+                        f"unknown intent {match.group('intent')}"
+                    )
     return problems
 
 
@@ -206,28 +223,43 @@ def language_problems(paths: Paths, french_intents: Set[str]) -> List[str]:
             problems.append(f"{_rel(Path(paths.heldout) / lang)}: language {lang} has no held-out set")
         for texts_dir in paths.texts_dirs:
             # Language names are not translated: messages_fr.yml's list serves every language.
-            missing = [key for key in user_texts.missing_keys(texts_dir, lang)
-                       if not key.startswith(f"{LANGUAGE_NAMES}.")]
+            missing = [
+                key
+                for key in user_texts.missing_keys(texts_dir, lang)
+                if not key.startswith(f"{LANGUAGE_NAMES}.")
+            ]
             if missing:
-                problems.append(f"{_rel(Path(texts_dir) / f'messages_{lang}.yml')}: language {lang} "
-                                f"lacks {', '.join(missing)}")
+                problems.append(
+                    f"{_rel(Path(texts_dir) / f'messages_{lang}.yml')}: language {lang} "
+                    f"lacks {', '.join(missing)}"
+                )
         if paths.translations is not None and not list((Path(paths.translations) / lang).glob("*.yml")):
-            problems.append(f"{_rel(Path(paths.translations) / lang)}: language {lang} has no translated "
-                            "topic (answers come in French)")
-        if paths.responses_dir is not None and not (Path(paths.responses_dir) / f"messages_{lang}.yml").is_file():
-            problems.append(f"{_rel(Path(paths.responses_dir) / f'messages_{lang}.yml')}: language {lang} "
-                            "has no emergency responses (they come in French)")
+            problems.append(
+                f"{_rel(Path(paths.translations) / lang)}: language {lang} has no translated "
+                "topic (answers come in French)"
+            )
+        if (
+            paths.responses_dir is not None
+            and not (Path(paths.responses_dir) / f"messages_{lang}.yml").is_file()
+        ):
+            problems.append(
+                f"{_rel(Path(paths.responses_dir) / f'messages_{lang}.yml')}: language {lang} "
+                "has no emergency responses (they come in French)"
+            )
         # The "choose your language" buttons name each language in its own words
         # (actions/language.py); a language without a name shows its code.
         for texts_dir in (Path(d) for d in paths.texts_dirs if Path(d).name == "actions"):
             if lang not in (user_texts.load(texts_dir).get(LANGUAGE_NAMES) or {}):
-                problems.append(f"{_rel(texts_dir / 'messages_fr.yml')}: {LANGUAGE_NAMES} has no "
-                                f"name for language {lang}")
+                problems.append(
+                    f"{_rel(texts_dir / 'messages_fr.yml')}: {LANGUAGE_NAMES} has no name for language {lang}"
+                )
     return problems
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m retrain.consistency", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m retrain.consistency", description=__doc__.splitlines()[0]
+    )
     parser.parse_args(argv)
     problems = check()
     for problem in problems:

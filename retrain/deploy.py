@@ -17,6 +17,7 @@ registry (``deployed``), which makes it the baseline of the next ``make evaluate
 If the API is not enabled, restarting `make run` (Ctrl-C, then `make run`) loads
 models/assistant.tar.gz too, with a short interruption.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,21 +44,25 @@ class DeployError(RuntimeError):
 
 def _request(method: str, url: str, body: Optional[dict] = None, timeout: float = 30) -> Any:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:
             raw = reply.read()
             return json.loads(raw) if raw else None
     except urllib.error.HTTPError as error:
         detail = error.read().decode(errors="replace")[:500]
-        raise DeployError(f"{method} {urllib.parse.urlsplit(url).path} answered {error.code}: {detail}") from None
+        raise DeployError(
+            f"{method} {urllib.parse.urlsplit(url).path} answered {error.code}: {detail}"
+        ) from None
     except OSError as error:
         raise DeployError(f"Rasa is not reachable at {url.split('?')[0]}: {error}") from None
 
 
-def load_model(rasa_url: str, model: Path, token: str,
-               timeout: float = LOAD_TIMEOUT_SECONDS) -> Dict[str, Any]:
+def load_model(
+    rasa_url: str, model: Path, token: str, timeout: float = LOAD_TIMEOUT_SECONDS
+) -> Dict[str, Any]:
     """Asks the server to load the model; returns its /status once it has."""
     model = Path(model).resolve()
     if not model.is_file():
@@ -86,40 +91,56 @@ def default_url() -> str:
     return os.environ.get("RASA_URL") or f"http://localhost:{os.environ.get('RASA_PORT', '5005')}"
 
 
-def deploy(model: Path, rasa_url: str, token: str, models_dir: Path = registry_module.MODELS_DIR
-           ) -> Dict[str, Any]:
+def deploy(
+    model: Path, rasa_url: str, token: str, models_dir: Path = registry_module.MODELS_DIR
+) -> Dict[str, Any]:
     """Loads the model into the server and records the deployment in the registry."""
     status = load_model(rasa_url, model, token)
     registry = registry_module.load_registry(models_dir)
-    known = next((m["file"] for m in registry["models"]
-                  if m.get("sha256") == registry_module.file_sha256(model)), None)
+    known = next(
+        (m["file"] for m in registry["models"] if m.get("sha256") == registry_module.file_sha256(model)), None
+    )
     if known is not None:
-        registry["deployed"] = {"file": known, "url": rasa_url,
-                                "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        registry["deployed"] = {
+            "file": known,
+            "url": rasa_url,
+            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        }
         registry_module.save_registry(registry, models_dir)
     return status
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m retrain.deploy",
-                                     description="Load a model into the running Rasa server.")
-    parser.add_argument("--model", type=Path, default=None,
-                        help="model file (default: the current model of models/registry.json)")
-    parser.add_argument("--url", default=default_url(), help="Rasa server (default: RASA_URL or localhost:RASA_PORT)")
+    parser = argparse.ArgumentParser(
+        prog="python -m retrain.deploy", description="Load a model into the running Rasa server."
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="model file (default: the current model of models/registry.json)",
+    )
+    parser.add_argument(
+        "--url", default=default_url(), help="Rasa server (default: RASA_URL or localhost:RASA_PORT)"
+    )
     parser.add_argument("--reports", type=Path, default=REPO_ROOT / "reports")
     parser.add_argument("--force", action="store_true", help="deploy even if the regression gate failed")
     args = parser.parse_args(argv)
 
     registry = registry_module.load_registry()
-    model = args.model or registry_module.model_path(registry, "current") or (
-        registry_module.MODELS_DIR / registry_module.ALIAS)
+    model = (
+        args.model
+        or registry_module.model_path(registry, "current")
+        or (registry_module.MODELS_DIR / registry_module.ALIAS)
+    )
     if not Path(model).is_file():
         print(f"No model at {model}: run `make train` first.", file=sys.stderr)
         return 1
     reasons = gate_failed(Path(model), args.reports)
     if reasons and not args.force:
-        print("Not deployed: the regression gate failed for this model: " + "; ".join(reasons),
-              file=sys.stderr)
+        print(
+            "Not deployed: the regression gate failed for this model: " + "; ".join(reasons), file=sys.stderr
+        )
         print("Fix and retrain, or deploy anyway with FORCE=1 (make deploy-model FORCE=1).", file=sys.stderr)
         return 1
     try:

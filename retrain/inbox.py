@@ -32,6 +32,7 @@ Running it again refreshes counts and keeps the annotations already written. The
 lives in var/ (git-ignored) with mode 600. Message texts are never printed or logged:
 the command prints counts only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,8 +66,7 @@ DEFAULT_THRESHOLD = 0.7
 SOURCES = ("fallback", "hors-sujet", "low_confidence", "feedback_down")
 OUT_OF_SCOPE_INTENT = "hors-sujet"
 IGNORE = "ignore"
-FIELDS = ("id", "text", "predicted_intent", "confidence", "count", "sources", "intent", "rewrite",
-          "approved")
+FIELDS = ("id", "text", "predicted_intent", "confidence", "count", "sources", "intent", "rewrite", "approved")
 
 HEADER = """\
 # Messages to review (make inbox). Masked, but names, places and other details may remain.
@@ -127,8 +127,9 @@ class Entry:
         }
 
 
-def flag_sources(intent: Optional[str], confidence: Optional[float], topic: Optional[str],
-                 threshold: float) -> Set[str]:
+def flag_sources(
+    intent: Optional[str], confidence: Optional[float], topic: Optional[str], threshold: float
+) -> Set[str]:
     """Why a turn deserves a review (empty: it does not)."""
     sources: Set[str] = set()
     if intent == FALLBACK_INTENT or topic == "incompris":
@@ -167,8 +168,9 @@ def _is_typed(text: Optional[str]) -> bool:
     return bool(text and text.strip() and not text.strip().startswith("/"))
 
 
-def tracker_messages(db_url: str, threshold: float = DEFAULT_THRESHOLD,
-                     since: Optional[float] = None) -> Iterator[Flagged]:
+def tracker_messages(
+    db_url: str, threshold: float = DEFAULT_THRESHOLD, since: Optional[float] = None
+) -> Iterator[Flagged]:
     """The flagged user turns of the conversation store.
 
     A user turn is an ``events`` row of type ``user`` (its ``data`` holds the text and
@@ -180,9 +182,11 @@ def tracker_messages(db_url: str, threshold: float = DEFAULT_THRESHOLD,
         if not sa.inspect(engine).has_table("events"):
             return
         events = sa.Table("events", sa.MetaData(), autoload_with=engine)
-        query = (sa.select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
-                 .where(events.c.type_name.in_(("user", "bot")))
-                 .order_by(events.c.sender_id, events.c.timestamp, events.c.id))
+        query = (
+            sa.select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
+            .where(events.c.type_name.in_(("user", "bot")))
+            .order_by(events.c.sender_id, events.c.timestamp, events.c.id)
+        )
         if since is not None:
             query = query.where(events.c.timestamp >= since)
         with engine.connect() as connection:
@@ -240,12 +244,14 @@ def feedback_messages(db_url: str, since: Optional[float] = None) -> Iterator[Fl
         if not _is_typed(row["question"]):
             continue
         moment = dt.datetime.fromisoformat(row["created_at"]).timestamp()
-        yield Flagged(mask_personal_data(row["question"]), row["intent"], row["confidence"],
-                      {"feedback_down"}, moment)
+        yield Flagged(
+            mask_personal_data(row["question"]), row["intent"], row["confidence"], {"feedback_down"}, moment
+        )
 
 
-def group(flagged: Iterable[Flagged], skip_keys: Set[str] = frozenset(),
-          skip_ids: Set[str] = frozenset()) -> List[Entry]:
+def group(
+    flagged: Iterable[Flagged], skip_keys: Set[str] = frozenset(), skip_ids: Set[str] = frozenset()
+) -> List[Entry]:
     """One entry per distinct (masked) text; the latest turn gives the prediction."""
     entries: Dict[str, Entry] = {}
     for item in flagged:
@@ -254,8 +260,9 @@ def group(flagged: Iterable[Flagged], skip_keys: Set[str] = frozenset(),
             continue
         entry = entries.get(key)
         if entry is None:
-            entry = entries[key] = Entry(entry_id(key), item.text, item.predicted_intent,
-                                         item.confidence, 0, set(), "", item.timestamp)
+            entry = entries[key] = Entry(
+                entry_id(key), item.text, item.predicted_intent, item.confidence, 0, set(), "", item.timestamp
+            )
         entry.count += 1
         entry.sources |= item.sources
         if item.timestamp >= entry.latest:
@@ -308,8 +315,11 @@ def stored_ids(db_url: str) -> Set[str]:
     if has_feedback:
         from bot import feedback  # as above: Rasa is loaded only when there are votes
 
-        ids |= {entry_id(example_key(mask_personal_data(row["question"])))
-                for row in feedback.list_feedback(db_url) if _is_typed(row["question"])}
+        ids |= {
+            entry_id(example_key(mask_personal_data(row["question"])))
+            for row in feedback.list_feedback(db_url)
+            if _is_typed(row["question"])
+        }
     return ids
 
 
@@ -339,8 +349,9 @@ def read_inbox(path: Path) -> List[Dict[str, Any]]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
-        raise InboxFileError(f"{path} is not valid YAML{where}: fix it (the quotes, the "
-                             "indentation) and run the command again") from None
+        raise InboxFileError(
+            f"{path} is not valid YAML{where}: fix it (the quotes, the indentation) and run the command again"
+        ) from None
     if data is None:
         return []
     if not isinstance(data, list):
@@ -353,10 +364,17 @@ def write_inbox(path: Path, entries: Iterable[Any]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     blank = {"rewrite": "", "approved": False}
-    rows = [e.as_dict() if isinstance(e, Entry) else
-            {k: blank.get(k) if e.get(k) is None else e.get(k) for k in FIELDS} for e in entries]
-    body = (yaml.safe_dump(rows, allow_unicode=True, sort_keys=False, width=100000, default_flow_style=None)
-            if rows else "[]\n")
+    rows = [
+        e.as_dict()
+        if isinstance(e, Entry)
+        else {k: blank.get(k) if e.get(k) is None else e.get(k) for k in FIELDS}
+        for e in entries
+    ]
+    body = (
+        yaml.safe_dump(rows, allow_unicode=True, sort_keys=False, width=100000, default_flow_style=None)
+        if rows
+        else "[]\n"
+    )
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.fchmod(fd, 0o600)
@@ -373,13 +391,21 @@ def read_ignored(path: Path) -> Set[str]:
     path = Path(path)
     if not path.exists():
         return set()
-    return {line.strip() for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#")}
+    return {
+        line.strip()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
 
 
-def export_inbox(db_url: str, inbox: Path = DEFAULT_INBOX, threshold: float = DEFAULT_THRESHOLD,
-                 since: Optional[float] = None, data_dir: Path = DEFAULT_DATA_DIR,
-                 heldout_dir: Path = DEFAULT_HELDOUT_DIR) -> Dict[str, Any]:
+def export_inbox(
+    db_url: str,
+    inbox: Path = DEFAULT_INBOX,
+    threshold: float = DEFAULT_THRESHOLD,
+    since: Optional[float] = None,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    heldout_dir: Path = DEFAULT_HELDOUT_DIR,
+) -> Dict[str, Any]:
     """Builds (or refreshes) the review file; returns counts (never texts)."""
     skip = {example_key(e.text) for e in read_examples(data_dir)}
     skip |= {example_key(e.text) for e in read_examples(heldout_dir)}
@@ -402,26 +428,36 @@ def export_inbox(db_url: str, inbox: Path = DEFAULT_INBOX, threshold: float = DE
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m retrain.inbox",
-                                     description="Export the messages to review into the inbox file.")
+    parser = argparse.ArgumentParser(
+        prog="python -m retrain.inbox", description="Export the messages to review into the inbox file."
+    )
     parser.add_argument("--db-url", default=None, help="conversation database (default: TRACKER_DB_URL)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_INBOX, help="review file (default: var/inbox.yml)")
-    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
-                        help=f"review understood messages under this confidence (default {DEFAULT_THRESHOLD})")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_INBOX, help="review file (default: var/inbox.yml)"
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        help=f"review understood messages under this confidence (default {DEFAULT_THRESHOLD})",
+    )
     parser.add_argument("--since", type=float, metavar="DAYS", help="only the last DAYS days")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="training data folder")
     parser.add_argument("--heldout", type=Path, default=DEFAULT_HELDOUT_DIR, help="held-out folder")
     args = parser.parse_args(argv)
     since = None if args.since is None else dt.datetime.now(dt.timezone.utc).timestamp() - args.since * 86400
     try:
-        summary = export_inbox(args.db_url or tracker_db_url(), args.out, args.threshold, since,
-                               args.data, args.heldout)
+        summary = export_inbox(
+            args.db_url or tracker_db_url(), args.out, args.threshold, since, args.data, args.heldout
+        )
     except InboxFileError as error:
         print(error, file=sys.stderr)
         return 1
     sources = ", ".join(f"{k} {v}" for k, v in summary["by_source"].items())
-    print(f"Inbox {summary['path']}: {summary['entries']} message(s) to review "
-          f"({summary['new']} new, {summary['annotated']} already annotated; {sources}).")
+    print(
+        f"Inbox {summary['path']}: {summary['entries']} message(s) to review "
+        f"({summary['new']} new, {summary['annotated']} already annotated; {sources})."
+    )
     if summary["entries"]:
         print("Write the right intent (or 'ignore') in each entry's `intent`, then: make accept-inbox")
     return 0

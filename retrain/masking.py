@@ -24,14 +24,14 @@ Short numbers are kept: emergency and help lines (17, 112, 114, 115, 119, 3919,
 116 006), years, postal codes, article numbers (L425-1). Names are only caught after
 the phrases above: the inbox's reviewer still reads each message before accepting it.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
 from typing import Callable, List, Pattern, Tuple, Union
 
-PLACEHOLDERS = ("<EMAIL>", "<URL>", "<USERNAME>", "<PHONE>", "<NUMBER>", "<DATE>",
-                "<NAME>", "<ADDRESS>")
+PLACEHOLDERS = ("<EMAIL>", "<URL>", "<USERNAME>", "<PHONE>", "<NUMBER>", "<DATE>", "<NAME>", "<ADDRESS>")
 
 _TRAILING_PUNCTUATION = ".,;:!?)]}'\"»"
 
@@ -53,8 +53,15 @@ ALNUM_WORD = re.compile(r"\b[^\W_]+\b", re.UNICODE)
 DIGIT_GROUPS = re.compile(r"(?<![\w])\d+(?:[ .\-]\d+)+(?![\w])")
 _APOSTROPHE = "['\u2019\u02bc]"
 NAME = re.compile(
-    r"(?i)\b(?P<lead>je m" + _APOSTROPHE + r"appelle|j" + _APOSTROPHE + r"m" + _APOSTROPHE
-    + r"appelle|mon (?:nom|prénom|prenom) (?:est|c" + _APOSTROPHE + r"est|:)"
+    r"(?i)\b(?P<lead>je m"
+    + _APOSTROPHE
+    + r"appelle|j"
+    + _APOSTROPHE
+    + r"m"
+    + _APOSTROPHE
+    + r"appelle|mon (?:nom|prénom|prenom) (?:est|c"
+    + _APOSTROPHE
+    + r"est|:)"
     + r"|je suis (?:madame|monsieur|mademoiselle|mme|mlle|m\.|mr))\s+"
     r"(?P<name>[^\W\d_][\w\-" + _APOSTROPHE[1:-1] + r"]*(?:\s+[A-ZÀ-Ý][\w\-]*)?)"
 )
@@ -73,7 +80,7 @@ def _keep_trailing(placeholder: str) -> Callable[["re.Match[str]"], str]:
     def replace(match: "re.Match[str]") -> str:
         found = match.group(0)
         stripped = found.rstrip(_TRAILING_PUNCTUATION)
-        return placeholder + found[len(stripped):]
+        return placeholder + found[len(stripped) :]
 
     return replace
 

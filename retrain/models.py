@@ -19,6 +19,7 @@ current model's. ``models/train_info.json`` (wall time, read by ``retrain.evalua
 written by ``retrain.train_info``. The last KEEP models (and the current, previous and
 deployed ones) are kept; older files are deleted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,9 +51,13 @@ DEFAULT_DATA = (DATA_DIR,)
 Runner = Callable[[List[str], Dict[str, str]], int]
 
 
-def default_inputs(config: Path = DEFAULT_CONFIG, domain: Path = DEFAULT_DOMAIN,
-                   data: Sequence[Path] = DEFAULT_DATA, code_dir: Optional[Path] = NLU_CODE_DIR,
-                   lock_file: Optional[Path] = REPO_ROOT / "requirements.lock") -> List[Path]:
+def default_inputs(
+    config: Path = DEFAULT_CONFIG,
+    domain: Path = DEFAULT_DOMAIN,
+    data: Sequence[Path] = DEFAULT_DATA,
+    code_dir: Optional[Path] = NLU_CODE_DIR,
+    lock_file: Optional[Path] = REPO_ROOT / "requirements.lock",
+) -> List[Path]:
     """The files a model is trained from (the prerequisites of the Makefile's $(MODEL):
     configuration, domain, data, NLU code, and the library versions)."""
     files = [Path(config), Path(domain)]
@@ -87,11 +92,13 @@ def file_sha256(path: Path) -> str:
 
 
 def utc_stamp(moment: Optional[float] = None) -> str:
-    return dt.datetime.fromtimestamp(moment if moment is not None else time.time(),
-                                     dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return dt.datetime.fromtimestamp(moment if moment is not None else time.time(), dt.timezone.utc).strftime(
+        "%Y%m%dT%H%M%SZ"
+    )
 
 
 # --- registry -------------------------------------------------------------------------
+
 
 def load_registry(models_dir: Path = MODELS_DIR) -> Dict[str, Any]:
     path = Path(models_dir) / REGISTRY
@@ -153,22 +160,38 @@ def _adopt_unregistered(registry: Dict[str, Any], models_dir: Path, name: str) -
     sha = file_sha256(alias)
     if current is not None and current.get("sha256") == sha and model_path(registry, "current", models_dir):
         return
-    known = next((m for m in registry["models"] if m.get("sha256") == sha
-                  and (Path(models_dir) / m["file"]).is_file()), None)
+    known = next(
+        (
+            m
+            for m in registry["models"]
+            if m.get("sha256") == sha and (Path(models_dir) / m["file"]).is_file()
+        ),
+        None,
+    )
     if known is None:
         file = f"{name}-{utc_stamp(alias.stat().st_mtime)}-unknown.tar.gz"
         shutil.copy2(alias, Path(models_dir) / file)
-        known = {"file": file, "created_at": dt.datetime.fromtimestamp(
-            alias.stat().st_mtime, dt.timezone.utc).isoformat(timespec="seconds"),
-            "inputs_sha256": None, "sha256": sha, "train_seconds": None, "config": None}
+        known = {
+            "file": file,
+            "created_at": dt.datetime.fromtimestamp(alias.stat().st_mtime, dt.timezone.utc).isoformat(
+                timespec="seconds"
+            ),
+            "inputs_sha256": None,
+            "sha256": sha,
+            "train_seconds": None,
+            "config": None,
+        }
         registry["models"].append(known)
     if registry["current"] != known["file"]:
         registry["previous"], registry["current"] = registry["current"], known["file"]
 
 
 def _prune(registry: Dict[str, Any], models_dir: Path, keep: int) -> None:
-    protected = {registry.get("current"), registry.get("previous"),
-                 (registry.get("deployed") or {}).get("file")}
+    protected = {
+        registry.get("current"),
+        registry.get("previous"),
+        (registry.get("deployed") or {}).get("file"),
+    }
     ordered = sorted(registry["models"], key=lambda m: m["created_at"], reverse=True)
     kept = []
     for index, model in enumerate(ordered):
@@ -183,21 +206,44 @@ def _prune(registry: Dict[str, Any], models_dir: Path, keep: int) -> None:
 
 # --- training -------------------------------------------------------------------------
 
+
 def _run(command: List[str], env: Dict[str, str]) -> int:
     return subprocess.call(command, env=env)
 
 
 def train_command(config: Path, domain: Path, data: Sequence[Path], out: Path, stem: str) -> List[str]:
-    return [sys.executable, "-m", "rasa", "train", "--config", str(config), "--domain", str(domain),
-            "--data", *map(str, data), "--out", str(out), "--fixed-model-name", stem,
-            "--force", "--quiet"]
+    return [
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "--config",
+        str(config),
+        "--domain",
+        str(domain),
+        "--data",
+        *map(str, data),
+        "--out",
+        str(out),
+        "--fixed-model-name",
+        stem,
+        "--force",
+        "--quiet",
+    ]
 
 
-def train(config: Path = DEFAULT_CONFIG, domain: Path = DEFAULT_DOMAIN,
-          data: Sequence[Path] = DEFAULT_DATA, models_dir: Path = MODELS_DIR,
-          inputs: Optional[Sequence[Path]] = None, force: bool = False, name: str = NAME,
-          keep: int = KEEP, runner: Runner = _run, env: Optional[Dict[str, str]] = None
-          ) -> Tuple[Dict[str, Any], bool]:
+def train(
+    config: Path = DEFAULT_CONFIG,
+    domain: Path = DEFAULT_DOMAIN,
+    data: Sequence[Path] = DEFAULT_DATA,
+    models_dir: Path = MODELS_DIR,
+    inputs: Optional[Sequence[Path]] = None,
+    force: bool = False,
+    name: str = NAME,
+    keep: int = KEEP,
+    runner: Runner = _run,
+    env: Optional[Dict[str, str]] = None,
+) -> Tuple[Dict[str, Any], bool]:
     """Trains a new versioned model and makes it current; returns its registry record
     and whether a training happened (False: the inputs did not change)."""
     models_dir = Path(models_dir)
@@ -233,10 +279,14 @@ def train(config: Path = DEFAULT_CONFIG, domain: Path = DEFAULT_DOMAIN,
         raise RuntimeError(f"Training failed (exit code {code}); the current model is unchanged.")
     seconds = round(time.time() - started, 1)
 
-    new = {"file": produced.name,
-           "created_at": dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(timespec="seconds"),
-           "inputs_sha256": digest, "sha256": file_sha256(produced), "train_seconds": seconds,
-           "config": _label(Path(config))}
+    new = {
+        "file": produced.name,
+        "created_at": dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(timespec="seconds"),
+        "inputs_sha256": digest,
+        "sha256": file_sha256(produced),
+        "train_seconds": seconds,
+        "config": _label(Path(config)),
+    }
     registry["models"].append(new)
     registry["previous"], registry["current"] = registry["current"], new["file"]
     _install(produced, alias, touch=False)
@@ -278,8 +328,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(error, file=sys.stderr)
             return 1
         if trained:
-            print(f"Trained {model['file']} in {model['train_seconds']:.0f} s; "
-                  f"it is now {_label(args.models / ALIAS)}. Next: make evaluate")
+            print(
+                f"Trained {model['file']} in {model['train_seconds']:.0f} s; "
+                f"it is now {_label(args.models / ALIAS)}. Next: make evaluate"
+            )
         else:
             print(f"Model up to date ({model['file']}).")
         return 0
@@ -289,14 +341,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         except RuntimeError as error:
             print(error, file=sys.stderr)
             return 1
-        print(f"Current model is {model['file']} again (models/{ALIAS}). "
-              "Deploy it with: make deploy-model")
+        print(f"Current model is {model['file']} again (models/{ALIAS}). Deploy it with: make deploy-model")
         return 0
     registry = load_registry()
     deployed = registry.get("deployed") or {}
     print(f"current:  {registry['current']}")
     print(f"previous: {registry['previous']}")
-    print(f"deployed: {deployed.get('file')} {('at ' + deployed['at']) if deployed.get('at') else ''}".rstrip())
+    print(
+        f"deployed: {deployed.get('file')} {('at ' + deployed['at']) if deployed.get('at') else ''}".rstrip()
+    )
     return 0
 
 

@@ -28,6 +28,7 @@ outside this vocabulary, not at the start of a sentence, is taken for a name or 
 The masking placeholders (<NAME>, <PHONE>, ...) are allowed: they are what a maintainer
 writes instead. The check never returns or logs the text, only the kinds found.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -39,8 +40,8 @@ from typing import FrozenSet, Iterable, List, Sequence, Set
 
 import yaml
 
-from retrain import masking
 from project_paths import CONTENT_DIR, HELDOUT_DIR, NLU_DATA_DIR, REPO_ROOT
+from retrain import masking
 
 KINDS = ("name", "place", "workplace", "address", "birthdate", "phone", "handle", "id_number")
 # Held-out files whose texts are not common words (this check's own evaluation set).
@@ -51,8 +52,10 @@ class PersonalDataError(ValueError):
     """A text holds personal data; the message names the kinds, never the text."""
 
     def __init__(self, where: str, kinds: Sequence[str]) -> None:
-        super().__init__(f"{where}: personal data ({', '.join(kinds)}): rewrite it with "
-                         "placeholders (<NAME>, <PLACE>, <PHONE>, ...) or drop it")
+        super().__init__(
+            f"{where}: personal data ({', '.join(kinds)}): rewrite it with "
+            "placeholders (<NAME>, <PLACE>, <PHONE>, ...) or drop it"
+        )
         self.kinds = list(kinds)
 
 
@@ -80,83 +83,526 @@ def _alternatives(phrases: Iterable[str]) -> str:
 # Introductions after which the next word is a name, whatever it looks like.
 NAME_TRIGGERS = [
     # French
-    "je m'appelle", "j'm'appelle", "jm'appelle", "je mappelle", "m'appelle", "s'appelle",
-    "il s'appelle", "elle s'appelle", "mon nom est", "mon nom c'est", "mon nom :", "mon nom",
-    "mon prénom est", "mon prénom c'est", "mon prénom :", "mon prénom", "nom :", "prénom :",
-    "nom de famille", "on m'appelle", "appelez-moi", "elle se nomme", "il se nomme", "je me nomme",
-    "moi c'est", "c'est moi", "signé",
+    "je m'appelle",
+    "j'm'appelle",
+    "jm'appelle",
+    "je mappelle",
+    "m'appelle",
+    "s'appelle",
+    "il s'appelle",
+    "elle s'appelle",
+    "mon nom est",
+    "mon nom c'est",
+    "mon nom :",
+    "mon nom",
+    "mon prénom est",
+    "mon prénom c'est",
+    "mon prénom :",
+    "mon prénom",
+    "nom :",
+    "prénom :",
+    "nom de famille",
+    "on m'appelle",
+    "appelez-moi",
+    "elle se nomme",
+    "il se nomme",
+    "je me nomme",
+    "moi c'est",
+    "c'est moi",
+    "signé",
     # English, Pidgin
-    "my name is", "my name na", "my name", "name na", "name is", "i am called", "i'm called",
-    "call me", "dem call me", "they call me", "people call me", "her name is", "his name is",
-    "her name na", "his name na", "surname is", "first name is", "na me be", "this is",
+    "my name is",
+    "my name na",
+    "my name",
+    "name na",
+    "name is",
+    "i am called",
+    "i'm called",
+    "call me",
+    "dem call me",
+    "they call me",
+    "people call me",
+    "her name is",
+    "his name is",
+    "her name na",
+    "his name na",
+    "surname is",
+    "first name is",
+    "na me be",
+    "this is",
     # Romanian
-    "ma numesc", "numele meu este", "numele meu e", "numele meu", "ma cheama", "il cheama",
-    "o cheama", "se numeste", "prenumele meu", "numele lui", "numele ei",
+    "ma numesc",
+    "numele meu este",
+    "numele meu e",
+    "numele meu",
+    "ma cheama",
+    "il cheama",
+    "o cheama",
+    "se numeste",
+    "prenumele meu",
+    "numele lui",
+    "numele ei",
     # Bulgarian (Cyrillic and Latin)
-    "казвам се", "казва се", "името ми е", "името ми", "името му е", "името ѝ е", "викат ми",
-    "наричат ме", "kazvam se", "kazva se", "imeto mi e", "imeto mi", "vikat mi",
+    "казвам се",
+    "казва се",
+    "името ми е",
+    "името ми",
+    "името му е",
+    "името ѝ е",
+    "викат ми",
+    "наричат ме",
+    "kazvam se",
+    "kazva se",
+    "imeto mi e",
+    "imeto mi",
+    "vikat mi",
     # Arabic, Darija
-    "اسمي", "إسمي", "أسمي", "انا اسمي", "اسمه", "اسمها", "يسمى", "تسمى", "يدعى", "تدعى", "كنسمى",
-    "smiti", "smiyti", "smiya dyali", "smya dyali", "ana smiti", "smito", "smitou", "smitha",
-    "smiyto", "ismi", "esmi", "kaysmiwni", "kayglou li", "kanssma", "kansmaa",
+    "اسمي",
+    "إسمي",
+    "أسمي",
+    "انا اسمي",
+    "اسمه",
+    "اسمها",
+    "يسمى",
+    "تسمى",
+    "يدعى",
+    "تدعى",
+    "كنسمى",
+    "smiti",
+    "smiyti",
+    "smiya dyali",
+    "smya dyali",
+    "ana smiti",
+    "smito",
+    "smitou",
+    "smitha",
+    "smiyto",
+    "ismi",
+    "esmi",
+    "kaysmiwni",
+    "kayglou li",
+    "kanssma",
+    "kansmaa",
 ]
 # Introductions after which a capitalised, uncommon word is a name.
-WEAK_NAME_TRIGGERS = ["je suis", "moi", "i am", "i'm", "im", "na", "sunt", "eu sunt", "аз съм", "az sum",
-                      "ana", "انا", "أنا", "avec", "with", "cu", "с", "مع", "m3a", "chez", "pour",
-                      "de", "by", "la", "par", "contre", "against", "boss", "patron", "patronne",
-                      "mari", "husband", "sotul", "съпругът"]
-TITLES = ["m.", "mr", "mr.", "mme", "mrs", "mrs.", "ms", "mlle", "madame", "monsieur", "mademoiselle",
-          "madam", "mama", "oga", "aunty", "auntie", "uncle", "chief", "doamna", "domnul", "dna", "dl",
-          "г-жа", "г-н", "госпожа", "господин", "gospozha", "gospodin", "السيد", "السيدة", "الحاج",
-          "lalla", "si", "hajj", "l7aj", "dr", "docteur", "maître", "me"]
+WEAK_NAME_TRIGGERS = [
+    "je suis",
+    "moi",
+    "i am",
+    "i'm",
+    "im",
+    "na",
+    "sunt",
+    "eu sunt",
+    "аз съм",
+    "az sum",
+    "ana",
+    "انا",
+    "أنا",
+    "avec",
+    "with",
+    "cu",
+    "с",
+    "مع",
+    "m3a",
+    "chez",
+    "pour",
+    "de",
+    "by",
+    "la",
+    "par",
+    "contre",
+    "against",
+    "boss",
+    "patron",
+    "patronne",
+    "mari",
+    "husband",
+    "sotul",
+    "съпругът",
+]
+TITLES = [
+    "m.",
+    "mr",
+    "mr.",
+    "mme",
+    "mrs",
+    "mrs.",
+    "ms",
+    "mlle",
+    "madame",
+    "monsieur",
+    "mademoiselle",
+    "madam",
+    "mama",
+    "oga",
+    "aunty",
+    "auntie",
+    "uncle",
+    "chief",
+    "doamna",
+    "domnul",
+    "dna",
+    "dl",
+    "г-жа",
+    "г-н",
+    "госпожа",
+    "господин",
+    "gospozha",
+    "gospodin",
+    "السيد",
+    "السيدة",
+    "الحاج",
+    "lalla",
+    "si",
+    "hajj",
+    "l7aj",
+    "dr",
+    "docteur",
+    "maître",
+    "me",
+]
 PLACE_TRIGGERS = [
-    "né à", "née à", "né a", "née a", "nés à", "je suis né à", "je viens de", "originaire de",
-    "j'habite", "j'habite à", "j'habite au", "j'habite en", "j'habite dans", "j'habite chez",
-    "je vis à", "je vis au", "je vis chez", "je loge à", "je loge au", "je dors à", "je dors au",
-    "je suis à", "je suis au", "on est à", "je suis hébergée à", "hébergé à", "hébergée à",
-    "foyer", "hôtel", "hotel", "quartier", "cité", "résidence", "centre", "camp", "squat", "village",
-    "born in", "born for", "born at", "i live in", "i live for", "i live at", "i dey live for",
-    "i dey for", "i stay in", "i stay for", "i stay at", "i dey stay for", "we dey for",
-    "nascut in", "nascuta in", "nascut la", "nascuta la", "stau in", "stau la", "locuiesc in",
-    "locuiesc la", "traiesc in", "sunt din", "sunt in", "роден в", "родена в", "роден съм в",
-    "родена съм в", "живея в", "живея във", "живея на", "в квартал", "rodena v", "roden v",
-    "zhiveya v", "jiveya v", "ولد في", "ولدت في", "مولود في", "مولودة في", "ساكن في", "ساكنة في",
-    "أسكن في", "اسكن في", "نسكن في", "tzadt f", "tzadit f", "tzad f", "zdt f", "zedt f", "ana mn",
-    "saken f", "sakna f", "sakn f", "kanskon f", "kansken f", "kn3ich f", "mqim f",
+    "né à",
+    "née à",
+    "né a",
+    "née a",
+    "nés à",
+    "je suis né à",
+    "je viens de",
+    "originaire de",
+    "j'habite",
+    "j'habite à",
+    "j'habite au",
+    "j'habite en",
+    "j'habite dans",
+    "j'habite chez",
+    "je vis à",
+    "je vis au",
+    "je vis chez",
+    "je loge à",
+    "je loge au",
+    "je dors à",
+    "je dors au",
+    "je suis à",
+    "je suis au",
+    "on est à",
+    "je suis hébergée à",
+    "hébergé à",
+    "hébergée à",
+    "foyer",
+    "hôtel",
+    "hotel",
+    "quartier",
+    "cité",
+    "résidence",
+    "centre",
+    "camp",
+    "squat",
+    "village",
+    "born in",
+    "born for",
+    "born at",
+    "i live in",
+    "i live for",
+    "i live at",
+    "i dey live for",
+    "i dey for",
+    "i stay in",
+    "i stay for",
+    "i stay at",
+    "i dey stay for",
+    "we dey for",
+    "nascut in",
+    "nascuta in",
+    "nascut la",
+    "nascuta la",
+    "stau in",
+    "stau la",
+    "locuiesc in",
+    "locuiesc la",
+    "traiesc in",
+    "sunt din",
+    "sunt in",
+    "роден в",
+    "родена в",
+    "роден съм в",
+    "родена съм в",
+    "живея в",
+    "живея във",
+    "живея на",
+    "в квартал",
+    "rodena v",
+    "roden v",
+    "zhiveya v",
+    "jiveya v",
+    "ولد في",
+    "ولدت في",
+    "مولود في",
+    "مولودة في",
+    "ساكن في",
+    "ساكنة في",
+    "أسكن في",
+    "اسكن في",
+    "نسكن في",
+    "tzadt f",
+    "tzadit f",
+    "tzad f",
+    "zdt f",
+    "zedt f",
+    "ana mn",
+    "saken f",
+    "sakna f",
+    "sakn f",
+    "kanskon f",
+    "kansken f",
+    "kn3ich f",
+    "mqim f",
 ]
 WORKPLACE_TRIGGERS = [
-    "je travaille chez", "je travaille à", "je travaille au", "je travaille dans", "je bosse chez",
-    "je bosse au", "travaille pour", "employée chez", "employé chez", "le salon", "le restaurant",
-    "le bar", "la boutique", "l'usine", "la ferme", "l'entreprise", "la société", "le magasin",
-    "i work for", "i work at", "i work in", "i dey work for", "i dey work", "work for", "the salon",
-    "the restaurant", "the shop", "the company", "the farm", "lucrez la", "lucrez in", "lucrez pentru",
-    "salonul", "restaurantul", "firma", "ferma", "работя в", "работя във", "работя при", "работя за",
-    "фирма", "ресторант", "rabotya v", "rabotya vav", "أعمل في", "اعمل في", "أعمل عند", "اعمل عند",
-    "نخدم في", "nkhdem f", "kankhdem f", "kankhdem 3nd", "khdama f", "khdam f", "kankhdam f",
-    "مطعم", "معمل",
+    "je travaille chez",
+    "je travaille à",
+    "je travaille au",
+    "je travaille dans",
+    "je bosse chez",
+    "je bosse au",
+    "travaille pour",
+    "employée chez",
+    "employé chez",
+    "le salon",
+    "le restaurant",
+    "le bar",
+    "la boutique",
+    "l'usine",
+    "la ferme",
+    "l'entreprise",
+    "la société",
+    "le magasin",
+    "i work for",
+    "i work at",
+    "i work in",
+    "i dey work for",
+    "i dey work",
+    "work for",
+    "the salon",
+    "the restaurant",
+    "the shop",
+    "the company",
+    "the farm",
+    "lucrez la",
+    "lucrez in",
+    "lucrez pentru",
+    "salonul",
+    "restaurantul",
+    "firma",
+    "ferma",
+    "работя в",
+    "работя във",
+    "работя при",
+    "работя за",
+    "фирма",
+    "ресторант",
+    "rabotya v",
+    "rabotya vav",
+    "أعمل في",
+    "اعمل في",
+    "أعمل عند",
+    "اعمل عند",
+    "نخدم في",
+    "nkhdem f",
+    "kankhdem f",
+    "kankhdem 3nd",
+    "khdama f",
+    "khdam f",
+    "kankhdam f",
+    "مطعم",
+    "معمل",
 ]
-STREETS = ["rue", "avenue", "av", "boulevard", "bd", "place", "chemin", "allée", "allee", "impasse",
-           "quai", "route", "cours", "square", "passage", "street", "st", "road", "rd", "close",
-           "strada", "str", "bulevardul", "calea", "aleea", "soseaua", "улица", "ул", "булевард",
-           "бул", "ulitsa", "ulica", "شارع", "زنقة", "derb", "zanqa", "zenqa", "charia", "hay", "حي"]
-ROOMS = ["chambre", "appartement", "appart", "apt", "bâtiment", "bat", "étage", "room", "flat",
-         "apartment", "camera", "apartamentul", "apartament", "bloc", "scara", "стая", "апартамент",
-         "блок", "вход", "غرفة", "شقة", "chambra", "bit"]
-HANDLE_TRIGGERS = ["snap", "snapchat", "insta", "instagram", "ig", "tiktok", "tik tok", "telegram",
-                   "whatsapp", "wa", "facebook", "fb", "messenger", "signal", "viber", "imo", "twitter",
-                   "x", "pseudo", "username", "user name", "handle", "nickname", "profil", "profile",
-                   "compte", "account", "id", "контакт", "профил", "акаунт", "вайбър", "инстаграм",
-                   "تيك توك", "انستغرام", "فيسبوك", "واتساب", "سناب"]
-ID_TRIGGERS = ["passeport", "passport", "pasaport", "pașaport", "паспорт", "جواز", "titre", "récépissé",
-               "recepisse", "carte", "card", "numéro", "numero", "number", "n°", "no", "nr", "номер",
-               "رقم", "dossier", "file", "agdref", "cnp", "егн", "egn", "nin", "bvn"]
-CURRENCIES = ["euro", "euros", "eur", "€", "naira", "nairas", "ngn", "lei", "ron", "leva", "лева",
-              "лв", "dh", "dhs", "dirham", "dirhams", "درهم", "dinar", "dinars", "دينار", "da", "cfa",
-              "fcfa", "dollars", "dollar", "$", "£", "pounds", "k", "ans", "years", "ani", "години",
-              "سنة", "km", "kg", "heures", "h", "jours", "days", "zile", "дни"]
+STREETS = [
+    "rue",
+    "avenue",
+    "av",
+    "boulevard",
+    "bd",
+    "place",
+    "chemin",
+    "allée",
+    "allee",
+    "impasse",
+    "quai",
+    "route",
+    "cours",
+    "square",
+    "passage",
+    "street",
+    "st",
+    "road",
+    "rd",
+    "close",
+    "strada",
+    "str",
+    "bulevardul",
+    "calea",
+    "aleea",
+    "soseaua",
+    "улица",
+    "ул",
+    "булевард",
+    "бул",
+    "ulitsa",
+    "ulica",
+    "شارع",
+    "زنقة",
+    "derb",
+    "zanqa",
+    "zenqa",
+    "charia",
+    "hay",
+    "حي",
+]
+ROOMS = [
+    "chambre",
+    "appartement",
+    "appart",
+    "apt",
+    "bâtiment",
+    "bat",
+    "étage",
+    "room",
+    "flat",
+    "apartment",
+    "camera",
+    "apartamentul",
+    "apartament",
+    "bloc",
+    "scara",
+    "стая",
+    "апартамент",
+    "блок",
+    "вход",
+    "غرفة",
+    "شقة",
+    "chambra",
+    "bit",
+]
+HANDLE_TRIGGERS = [
+    "snap",
+    "snapchat",
+    "insta",
+    "instagram",
+    "ig",
+    "tiktok",
+    "tik tok",
+    "telegram",
+    "whatsapp",
+    "wa",
+    "facebook",
+    "fb",
+    "messenger",
+    "signal",
+    "viber",
+    "imo",
+    "twitter",
+    "x",
+    "pseudo",
+    "username",
+    "user name",
+    "handle",
+    "nickname",
+    "profil",
+    "profile",
+    "compte",
+    "account",
+    "id",
+    "контакт",
+    "профил",
+    "акаунт",
+    "вайбър",
+    "инстаграм",
+    "تيك توك",
+    "انستغرام",
+    "فيسبوك",
+    "واتساب",
+    "سناب",
+]
+ID_TRIGGERS = [
+    "passeport",
+    "passport",
+    "pasaport",
+    "pașaport",
+    "паспорт",
+    "جواز",
+    "titre",
+    "récépissé",
+    "recepisse",
+    "carte",
+    "card",
+    "numéro",
+    "numero",
+    "number",
+    "n°",
+    "no",
+    "nr",
+    "номер",
+    "رقم",
+    "dossier",
+    "file",
+    "agdref",
+    "cnp",
+    "егн",
+    "egn",
+    "nin",
+    "bvn",
+]
+CURRENCIES = [
+    "euro",
+    "euros",
+    "eur",
+    "€",
+    "naira",
+    "nairas",
+    "ngn",
+    "lei",
+    "ron",
+    "leva",
+    "лева",
+    "лв",
+    "dh",
+    "dhs",
+    "dirham",
+    "dirhams",
+    "درهم",
+    "dinar",
+    "dinars",
+    "دينار",
+    "da",
+    "cfa",
+    "fcfa",
+    "dollars",
+    "dollar",
+    "$",
+    "£",
+    "pounds",
+    "k",
+    "ans",
+    "years",
+    "ani",
+    "години",
+    "سنة",
+    "km",
+    "kg",
+    "heures",
+    "h",
+    "jours",
+    "days",
+    "zile",
+    "дни",
+]
 
 # Spelled-out digits (0-99 as people dictate a phone number), per language.
-NUMBER_WORDS = set(fold(w) for w in """
+NUMBER_WORDS = set(
+    fold(w)
+    for w in """
 zéro zero un une deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze
 quinze seize dix-sept dix-huit dix-neuf vingt trente quarante cinquante soixante
 soixante-dix quatre-vingt quatre-vingts quatre-vingt-dix cent
@@ -173,9 +619,12 @@ nula edno dve dva tri chetiri pet shest sedem osem devet deset
 تسعة تسعه عشرة عشرين ثلاثين اربعين خمسين ستين سبعين ثمانين تسعين
 wahed wa7ed jouj zouj tlata tlta reb3a rb3a khamsa khmsa setta stta sta seb3a sb3a tmenya
 tmnya tes3ood tes3a ts3a 3achra 3chra 3echrin tlatin rb3in khamsin settin seb3in tmanin tes3in sifr
-""".split())
+""".split()
+)
 ZERO_WORDS = {fold(w) for w in ["zéro", "zero", "oh", "нула", "nula", "صفر", "sifr", "sefr"]}
-MONTHS = set(fold(w) for w in """
+MONTHS = set(
+    fold(w)
+    for w in """
 janvier février fevrier mars avril mai juin juillet août aout septembre octobre novembre décembre
 january february march april may june july august september october november december
 jan feb mar apr jun jul aug sep sept oct nov dec
@@ -185,11 +634,38 @@ yanuari fevruari mart april mai yuni yuli avgust septemvri oktomvri noemvri deke
 يناير فبراير مارس أبريل ابريل مايو ماي يونيو يوليو غشت أغسطس اغسطس سبتمبر شتنبر أكتوبر اكتوبر
 نوفمبر نونبر ديسمبر دجنبر جانفي فيفري أفريل جوان جويلية أوت
 yanayir fbrayr maris abril mayu yunyu yulyu ghusht shutanbir uktubr nunbir dujanbir
-""".split())
-BIRTH_WORDS = ["né le", "née le", "né en", "née en", "date de naissance", "naissance", "born on",
-               "born", "birthday", "date of birth", "dob", "nascut pe", "nascuta pe", "data nasterii",
-               "nascut", "nascuta", "роден на", "родена на", "роден", "родена", "рождена дата",
-               "ولد", "ولدت", "تاريخ الميلاد", "مواليد", "tzadt", "tzadit", "zdt"]
+""".split()
+)
+BIRTH_WORDS = [
+    "né le",
+    "née le",
+    "né en",
+    "née en",
+    "date de naissance",
+    "naissance",
+    "born on",
+    "born",
+    "birthday",
+    "date of birth",
+    "dob",
+    "nascut pe",
+    "nascuta pe",
+    "data nasterii",
+    "nascut",
+    "nascuta",
+    "роден на",
+    "родена на",
+    "роден",
+    "родена",
+    "рождена дата",
+    "ولد",
+    "ولدت",
+    "تاريخ الميلاد",
+    "مواليد",
+    "tzadt",
+    "tzadit",
+    "zdt",
+]
 
 # Frequent given names and surnames of the people the assistant serves (West Africa,
 # Eastern Europe, the Maghreb, France), and the places their stories name. A match is a
@@ -228,7 +704,9 @@ laurent thierry olivier sébastien julien frédéric eric didier pascal bruno g�
 marie nathalie isabelle sylvie catherine françoise valérie sandrine sophie céline
 véronique christine martine monique nicole brigitte chantal aurélie julie camille
 """.split()
-AMBIGUOUS = set(fold(w) for w in """
+AMBIGUOUS = set(
+    fold(w)
+    for w in """
 petit blanc roux moreau simon thomas robert richard david vincent laurent martin bernard
 françois andré michel leroy perrin robin garnier legrand chevalier mercier boyer marin
 stan pop popa radu tudor matei barbu lungu dinu obi eze tazi haddad
@@ -238,7 +716,8 @@ blessing joy precious favour favor gift grace faith hope rose patience comfort p
 princess rita stella gloria victory glory charity goodness success lucky happy sunday
 monday friday rose angel ana maria paul pierre marie nicole camille pascal michel said
 omar si hay ada bola shade ayo ese efe nora hind hamid amine
-""".split())
+""".split()
+)
 SURNAMES = """
 diallo traoré traore diop ndiaye sow bah barry camara keita koné kone touré toure cissé
 cisse sylla fofana coulibaly sanogo ouattara diarra konaté kouyaté sangaré doumbia
@@ -341,9 +820,13 @@ def vocabulary() -> FrozenSet[str]:
     words: Set[str] = set()
     for language in ("fr", "en", "ro", "bg", "ar"):
         words |= _stop_words(language)
-    files = [*NLU_DATA_DIR.glob("*.yml"), *CONTENT_DIR.glob("*.yml"),
-             *(p for p in HELDOUT_DIR.glob("*.yml") if p.name not in NOT_VOCABULARY),
-             *(REPO_ROOT / "bot" / "channels").glob("*.yml"), REPO_ROOT / "telegram_front" / "messages_fr.yml"]
+    files = [
+        *NLU_DATA_DIR.glob("*.yml"),
+        *CONTENT_DIR.glob("*.yml"),
+        *(p for p in HELDOUT_DIR.glob("*.yml") if p.name not in NOT_VOCABULARY),
+        *(REPO_ROOT / "bot" / "channels").glob("*.yml"),
+        REPO_ROOT / "telegram_front" / "messages_fr.yml",
+    ]
     for path in files:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -360,16 +843,25 @@ TOKEN = re.compile(r"<[A-Z_]+>|[^\W_]+(?:[-'’][^\W_]+)*|[:.!?]", re.UNICODE)
 _NAME_TRIGGER = re.compile(r"(?:^|(?<=[\W_]))" + _alternatives(NAME_TRIGGERS) + r"[\W_]*$")
 _WEAK_TRIGGER = re.compile(r"(?:^|(?<=[\W_]))" + _alternatives(WEAK_NAME_TRIGGERS) + r"[\W_]*$")
 _TITLE = re.compile(r"(?:^|(?<=[\W_]))" + _alternatives(TITLES) + r"[\W_]*$")
-_PLACE_TRIGGER = re.compile(r"(?:^|(?<=[\W_]))" + _alternatives(PLACE_TRIGGERS) + r"[\W_]*"
-                            r"(?:(?:de|du|des|d|la|le|les|l|a|au|the|in|din|de la)[\W_]+)*$")
-_WORK_TRIGGER = re.compile(r"(?:^|(?<=[\W_]))" + _alternatives(WORKPLACE_TRIGGERS) + r"[\W_]*"
-                           r"(?:(?:de|du|des|d|la|le|les|l|the|a|an|un|une)[\W_]+)*$")
-_HANDLE_TRIGGER = re.compile(r"(?:^|(?<=[\W_]))" + _alternatives(HANDLE_TRIGGERS)
-                             + r"(?:[\W_]+(?:est|c'est|c est|is|na|e|este|:|dyali|ta3i|mon|my))*[\W_]*$")
+_PLACE_TRIGGER = re.compile(
+    r"(?:^|(?<=[\W_]))" + _alternatives(PLACE_TRIGGERS) + r"[\W_]*"
+    r"(?:(?:de|du|des|d|la|le|les|l|a|au|the|in|din|de la)[\W_]+)*$"
+)
+_WORK_TRIGGER = re.compile(
+    r"(?:^|(?<=[\W_]))" + _alternatives(WORKPLACE_TRIGGERS) + r"[\W_]*"
+    r"(?:(?:de|du|des|d|la|le|les|l|the|a|an|un|une)[\W_]+)*$"
+)
+_HANDLE_TRIGGER = re.compile(
+    r"(?:^|(?<=[\W_]))"
+    + _alternatives(HANDLE_TRIGGERS)
+    + r"(?:[\W_]+(?:est|c'est|c est|is|na|e|este|:|dyali|ta3i|mon|my))*[\W_]*$"
+)
 _BIRTH = re.compile(r"(?:^|(?<=[\W_]))" + _alternatives(BIRTH_WORDS) + r"(?=[\W_]|$)")
 _ID_TRIGGER = re.compile(r"(?:^|(?<=[\W_]))" + _alternatives(ID_TRIGGERS) + r"[\W_]*$")
 STREET = re.compile(r"(?:^|(?<=[\W_]))" + _alternatives(STREETS) + r"[\W_]+$")
-ROOM = re.compile(r"(?:^|(?<=[\W_]))" + _alternatives(ROOMS) + r"[\W_]*(?:n°|no|nr|numero|number|номер|رقم)?[\W_]*$")
+ROOM = re.compile(
+    r"(?:^|(?<=[\W_]))" + _alternatives(ROOMS) + r"[\W_]*(?:n°|no|nr|numero|number|номер|رقم)?[\W_]*$"
+)
 SHORT_DATE = re.compile(r"(?<![\d/])\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{2}|\d{4})(?![\d/])")
 YEAR = re.compile(r"^(?:19[4-9]\d|20[0-2]\d)$")
 POSTAL_CODE = re.compile(r"^(?:0[1-9]|[1-8]\d|9[0-5]|2a|2b)\d{3}$")
@@ -380,8 +872,11 @@ NAME_SUFFIX = re.compile(r"(?:escu|eanu|ova|eva|ovic|ović|ov|ev|ić|ski|ska|wal
 
 
 def _capitalised(word: str) -> bool:
-    return word[:1].isupper() and not word.isupper() or (word.isupper() and len(word) > 1 and word.isalpha()
-                                                        and fold(word) in NAME_LIKE)
+    return (
+        word[:1].isupper()
+        and not word.isupper()
+        or (word.isupper() and len(word) > 1 and word.isalpha() and fold(word) in NAME_LIKE)
+    )
 
 
 def _is_common(folded: str) -> bool:
@@ -426,14 +921,21 @@ def personal_data(text: str) -> List[str]:
     text = unicodedata.normalize("NFC", text or "")
     found: Set[str] = set()
     # What the masking already knows, in digits and symbols.
-    for pattern, kind in ((masking.EMAIL, "handle"), (masking.URL, "handle"), (masking.USERNAME, "handle"),
-                          (masking.PHONE_INTERNATIONAL, "phone"), (masking.PHONE_FRENCH, "phone"),
-                          (masking.IBAN, "id_number"), (masking.DATE, "birthdate"),
-                          (SHORT_DATE, "birthdate"), (masking.ADDRESS, "address")):
+    for pattern, kind in (
+        (masking.EMAIL, "handle"),
+        (masking.URL, "handle"),
+        (masking.USERNAME, "handle"),
+        (masking.PHONE_INTERNATIONAL, "phone"),
+        (masking.PHONE_FRENCH, "phone"),
+        (masking.IBAN, "id_number"),
+        (masking.DATE, "birthdate"),
+        (SHORT_DATE, "birthdate"),
+        (masking.ADDRESS, "address"),
+    ):
         if pattern.search(text):
             found.add(kind)
     for match in DIGIT_RUN.finditer(text):
-        after = fold(text[match.end():match.end() + 12]).split()
+        after = fold(text[match.end() : match.end() + 12]).split()
         groups = re.findall(r"\d+", match.group(0))
         years = len(groups) > 1 and YEAR.match(groups[0]) and len(groups[1]) == 4  # 2024-2027, 2024/1712
         if not years and not (after and after[0].strip(".,;:!?") in {fold(c) for c in CURRENCIES}):
@@ -441,7 +943,9 @@ def personal_data(text: str) -> List[str]:
 
     tokens = [m.group(0) for m in TOKEN.finditer(text)]
     folded = [fold(t) for t in tokens]
-    shouting = sum(t.isupper() for t in tokens if t.isalpha()) > 0.6 * max(1, sum(t.isalpha() for t in tokens))
+    shouting = sum(t.isupper() for t in tokens if t.isalpha()) > 0.6 * max(
+        1, sum(t.isalpha() for t in tokens)
+    )
     if _spelled_number(tokens):
         found.add("phone")
     sentence_start = True
@@ -449,7 +953,7 @@ def personal_data(text: str) -> List[str]:
         if token in ".!?":
             sentence_start = True
             continue
-        before = " ".join(folded[max(0, i - 6):i])
+        before = " ".join(folded[max(0, i - 6) : i])
         prev = folded[i - 1] if i else ""
         word = token[:1].isalpha() or token[:1].isdigit()
         if not word:
@@ -476,7 +980,11 @@ def personal_data(text: str) -> List[str]:
             found.add("id_number")
         if _NAME_TRIGGER.search(before + " ") and (unknown or _name_like(token)) and not low.isdigit():
             found.add("name")
-        if _HANDLE_TRIGGER.search(before + " ") and (unknown or re.search(r"[\d_.]", low)) and not low.isdigit():
+        if (
+            _HANDLE_TRIGGER.search(before + " ")
+            and (unknown or re.search(r"[\d_.]", low))
+            and not low.isdigit()
+        ):
             found.add("handle")
         if _PLACE_TRIGGER.search(before + " ") and (unknown or low in NAME_LIKE) and not low.isdigit():
             found.add("place")
@@ -500,5 +1008,9 @@ def personal_data(text: str) -> List[str]:
 
 def check_texts(texts: Iterable[tuple]) -> List[str]:
     """Problems (one line each, no text) for the (where, text) pairs holding personal data."""
-    return [str(PersonalDataError(where, kinds)) for where, text in texts
-            for kinds in [personal_data(text)] if kinds]
+    return [
+        str(PersonalDataError(where, kinds))
+        for where, text in texts
+        for kinds in [personal_data(text)]
+        if kinds
+    ]

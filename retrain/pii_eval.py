@@ -5,6 +5,7 @@
 Prints the recall on the messages holding personal data (overall, per kind, per
 language) and the false refusals on the others (counts only, never a text).
 """
+
 from __future__ import annotations
 
 import argparse

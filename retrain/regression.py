@@ -18,6 +18,7 @@ reports/evaluations/ by model and held-out contents, so a model is parsed once.
 Writes reports/regression.json and reports/regression.md; exit code 1 when the gate
 fails. The absolute quality gates (accuracy >= 0.95, ...) stay in tests/nlu/test_gates.py.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,9 +44,12 @@ def _metrics(report: Dict[str, Any]) -> Dict[str, Any]:
     return report.get("metrics", report)
 
 
-def compare(baseline: Dict[str, Any], candidate: Dict[str, Any],
-            max_accuracy_drop: float = MAX_ACCURACY_DROP,
-            max_recall_drop: float = MAX_RECALL_DROP) -> Dict[str, Any]:
+def compare(
+    baseline: Dict[str, Any],
+    candidate: Dict[str, Any],
+    max_accuracy_drop: float = MAX_ACCURACY_DROP,
+    max_recall_drop: float = MAX_RECALL_DROP,
+) -> Dict[str, Any]:
     """The gate's verdict on two evaluations (dicts with ``topic_accuracy`` and
     ``per_intent: {intent: {recall, support}}``, or whole retrain.evaluate reports)."""
     old, new = _metrics(baseline), _metrics(candidate)
@@ -60,27 +64,43 @@ def compare(baseline: Dict[str, Any], candidate: Dict[str, Any],
         if not before.get("support", 1) or not after.get("support", 1):
             continue
         drop = before["recall"] - after["recall"]
-        topics.append({
-            "intent": intent, "topic": topic_of_intent(intent) or intent,
-            "baseline": before["recall"], "candidate": after["recall"], "drop": drop,
-            "support": after.get("support"),
-            "passed": drop <= max_recall_drop + _EPSILON,
-        })
+        topics.append(
+            {
+                "intent": intent,
+                "topic": topic_of_intent(intent) or intent,
+                "baseline": before["recall"],
+                "candidate": after["recall"],
+                "drop": drop,
+                "support": after.get("support"),
+                "passed": drop <= max_recall_drop + _EPSILON,
+            }
+        )
     regressed = [t for t in topics if not t["passed"]]
 
     reasons = []
     if not accuracy_ok:
-        reasons.append(f"topic accuracy dropped by {100 * accuracy_drop:.1f} points "
-                       f"({100 * old_acc:.1f} % -> {100 * new_acc:.1f} %; at most "
-                       f"{100 * max_accuracy_drop:.0f} allowed)")
+        reasons.append(
+            f"topic accuracy dropped by {100 * accuracy_drop:.1f} points "
+            f"({100 * old_acc:.1f} % -> {100 * new_acc:.1f} %; at most "
+            f"{100 * max_accuracy_drop:.0f} allowed)"
+        )
     if regressed:
-        reasons.append(f"recall dropped by more than {100 * max_recall_drop:.0f} points for: "
-                       + ", ".join(f"{t['topic']} ({100 * t['baseline']:.0f} % -> "
-                                   f"{100 * t['candidate']:.0f} %)" for t in regressed))
+        reasons.append(
+            f"recall dropped by more than {100 * max_recall_drop:.0f} points for: "
+            + ", ".join(
+                f"{t['topic']} ({100 * t['baseline']:.0f} % -> {100 * t['candidate']:.0f} %)"
+                for t in regressed
+            )
+        )
     return {
         "passed": accuracy_ok and not regressed,
-        "accuracy": {"baseline": old_acc, "candidate": new_acc, "drop": accuracy_drop,
-                     "max_drop": max_accuracy_drop, "passed": accuracy_ok},
+        "accuracy": {
+            "baseline": old_acc,
+            "candidate": new_acc,
+            "drop": accuracy_drop,
+            "max_drop": max_accuracy_drop,
+            "passed": accuracy_ok,
+        },
         "max_recall_drop": max_recall_drop,
         "topics": topics,
         "regressed_topics": [t["topic"] for t in regressed],
@@ -98,8 +118,8 @@ def to_markdown(verdict: Dict[str, Any], baseline: str, candidate: str) -> str:
         f"Candidate: `{candidate}`  ",
         f"Baseline: `{baseline}`",
         "",
-        f"**{'PASSED' if verdict['passed'] else 'FAILED'}**" + (
-            ": " + "; ".join(verdict["reasons"]) if verdict["reasons"] else ""),
+        f"**{'PASSED' if verdict['passed'] else 'FAILED'}**"
+        + (": " + "; ".join(verdict["reasons"]) if verdict["reasons"] else ""),
         "",
         "| figure | baseline | candidate | change | allowed drop |",
         "|---|---|---|---|---|",
@@ -110,12 +130,15 @@ def to_markdown(verdict: Dict[str, Any], baseline: str, candidate: str) -> str:
         "|---|---|---|---|---|---|",
     ]
     for t in sorted(verdict["topics"], key=lambda t: -t["drop"]):
-        lines.append(f"| {t['topic']} | {pct(t['baseline'])} | {pct(t['candidate'])} | "
-                     f"{100 * (t['candidate'] - t['baseline']) + 0.0:+.1f} | {t['support']} | {'' if t['passed'] else '**regressed**'} |")
+        lines.append(
+            f"| {t['topic']} | {pct(t['baseline'])} | {pct(t['candidate'])} | "
+            f"{100 * (t['candidate'] - t['baseline']) + 0.0:+.1f} | {t['support']} | {'' if t['passed'] else '**regressed**'} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 # --- evaluation with a cache ----------------------------------------------------------
+
 
 def _digest(paths: List[Path]) -> str:
     digest = hashlib.sha256()
@@ -159,11 +182,14 @@ def describe(model: Path) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m retrain.regression",
-                                     description="Evaluate the model and compare it with its baseline.")
+    parser = argparse.ArgumentParser(
+        prog="python -m retrain.regression",
+        description="Evaluate the model and compare it with its baseline.",
+    )
     parser.add_argument("--model", type=Path, default=REPO_ROOT / "models" / "assistant.tar.gz")
-    parser.add_argument("--baseline", type=Path, default=None,
-                        help="model to compare with (default: deployed, else previous)")
+    parser.add_argument(
+        "--baseline", type=Path, default=None, help="model to compare with (default: deployed, else previous)"
+    )
     parser.add_argument("--heldout", type=Path, default=ev.DEFAULT_HELDOUT)
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "reports")
     parser.add_argument("--quiet", action="store_true", help="do not print the evaluation")
@@ -187,20 +213,27 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"Baseline model not found: {baseline}", file=sys.stderr)
         return 2
     verdict = compare(evaluate_cached(baseline, args.heldout, cache), report)
-    verdict.update(candidate=str(args.model), candidate_sha256=file_sha256(args.model),
-                   baseline=str(baseline))
+    verdict.update(
+        candidate=str(args.model), candidate_sha256=file_sha256(args.model), baseline=str(baseline)
+    )
     (args.out / "regression.json").write_text(json.dumps(verdict, indent=2), encoding="utf-8")
-    (args.out / "regression.md").write_text(to_markdown(verdict, describe(baseline), describe(args.model)),
-                                            encoding="utf-8")
+    (args.out / "regression.md").write_text(
+        to_markdown(verdict, describe(baseline), describe(args.model)), encoding="utf-8"
+    )
     acc = verdict["accuracy"]
-    print(f"Regression gate, {describe(args.model)} against {describe(baseline)}: topic accuracy "
-          f"{100 * acc['baseline']:.1f} % -> {100 * acc['candidate']:.1f} %.")
+    print(
+        f"Regression gate, {describe(args.model)} against {describe(baseline)}: topic accuracy "
+        f"{100 * acc['baseline']:.1f} % -> {100 * acc['candidate']:.1f} %."
+    )
     if verdict["passed"]:
         print("Regression gate PASSED (reports/regression.md). Deploy with: make deploy-model")
         return 0
     print("Regression gate FAILED: " + "; ".join(verdict["reasons"]), file=sys.stderr)
-    print("See reports/regression.md. Fix the examples and retrain, or go back to the "
-          "previous model: make rollback-model", file=sys.stderr)
+    print(
+        "See reports/regression.md. Fix the examples and retrain, or go back to the "
+        "previous model: make rollback-model",
+        file=sys.stderr,
+    )
     return 1
 
 

@@ -6,6 +6,7 @@ block, with the indentation of the lines already there, so that a diff shows onl
 added lines. The result is parsed again before it is written: a file is never left
 half-written or unreadable.
 """
+
 from __future__ import annotations
 
 import os
@@ -62,8 +63,7 @@ def _items(path: Path) -> List[dict]:
 def _lines(block: object) -> List[str]:
     if not isinstance(block, str):
         return []
-    return [line.strip()[2:].strip() for line in block.splitlines()
-            if line.strip().startswith("- ")]
+    return [line.strip()[2:].strip() for line in block.splitlines() if line.strip().startswith("- ")]
 
 
 def read_examples(directory: Path) -> List[Example]:
@@ -134,7 +134,7 @@ def _with_examples(text: str, intent: str, examples: List[str]) -> str:
             example_indent = " " * _indent(line)
     example_indent = example_indent if example_indent is not None else " " * (key_indent + 2)
     added = [f"{example_indent}- {e}\n" for e in examples]
-    return "".join(lines[: last + 1] + added + lines[last + 1:])
+    return "".join(lines[: last + 1] + added + lines[last + 1 :])
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -158,8 +158,7 @@ def add_examples(path: Path, intent: str, texts: Iterable[str]) -> List[str]:
     """Adds the examples to the intent in that file (created when missing); returns the
     lines added. Examples already in the file (same key) are skipped."""
     path = Path(path)
-    old = path.read_text(encoding="utf-8") if path.exists() else (
-        f'version: "{NLU_VERSION}"\nnlu:\n')
+    old = path.read_text(encoding="utf-8") if path.exists() else (f'version: "{NLU_VERSION}"\nnlu:\n')
     present = {example_key(e.text) for e in _examples_of_text(old, path)}
     new: List[str] = []
     for text in texts:
@@ -170,8 +169,12 @@ def add_examples(path: Path, intent: str, texts: Iterable[str]) -> List[str]:
     if not new:
         return []
     # Every text entering data/ or heldout/ is checked for personal data.
-    flagged = [f"example {n}: {', '.join(kinds)}" for n, line in enumerate(new, start=1)
-               for kinds in [personal_data(line)] if kinds]
+    flagged = [
+        f"example {n}: {', '.join(kinds)}"
+        for n, line in enumerate(new, start=1)
+        for kinds in [personal_data(line)]
+        if kinds
+    ]
     if flagged:
         raise TrainingDataError(f"{path.name}: personal data, nothing added ({'; '.join(flagged)})")
     updated = _with_examples(old, intent, new)
@@ -188,9 +191,12 @@ def add_examples(path: Path, intent: str, texts: Iterable[str]) -> List[str]:
 def _examples_of_text(text: str, path: Path) -> List[Example]:
     data = yaml.safe_load(text) or {}
     items = data.get("nlu") if isinstance(data, dict) else None
-    return [Example(item["intent"], line, path)
-            for item in items or [] if isinstance(item, dict) and isinstance(item.get("intent"), str)
-            for line in _lines(item.get("examples"))]
+    return [
+        Example(item["intent"], line, path)
+        for item in items or []
+        if isinstance(item, dict) and isinstance(item.get("intent"), str)
+        for line in _lines(item.get("examples"))
+    ]
 
 
 def file_for_intent(directory: Path, intent: str) -> Path:

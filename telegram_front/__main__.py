@@ -1,4 +1,5 @@
 """`python -m telegram_front`: start the Telegram front (settings: see config.py)."""
+
 import asyncio
 import logging
 import sys

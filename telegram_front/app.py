@@ -1,4 +1,5 @@
 """Building, starting and stopping the front (polling by default, webhook when configured)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,10 +29,14 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 
 
 class TelegramFront:
-    def __init__(self, config: Config, texts: Optional[TextBook] = None, pseudonym: Optional[Pseudonymizer] = None) -> None:
+    def __init__(
+        self, config: Config, texts: Optional[TextBook] = None, pseudonym: Optional[Pseudonymizer] = None
+    ) -> None:
         self.config = config
         self.texts = texts or TextBook.load()
-        self.pseudonym = pseudonym or make_pseudonymizer(config.sender_id_secret, config.sender_id_secret_file)
+        self.pseudonym = pseudonym or make_pseudonymizer(
+            config.sender_id_secret, config.sender_id_secret_file
+        )
         self.rasa: Optional[RasaClient] = None
         self.handlers: Optional[Handlers] = None
         self.scheduler: Optional[ChatScheduler] = None
@@ -47,25 +52,28 @@ class TelegramFront:
         self.rasa = RasaClient(config.rasa_url, config.rasa_timeout, max_connections=config.max_running_chats)
         self.handlers = Handlers(config, self.texts, self.rasa, self.pseudonym)
         self.scheduler = ChatScheduler(
-            self.handlers.triage, self.handlers.answer_urgent, self.handlers.refuse,
+            self.handlers.triage,
+            self.handlers.answer_urgent,
+            self.handlers.refuse,
             max_running=config.max_running_chats,
             max_pending=config.max_pending_per_chat,
             max_concurrent_updates=config.max_concurrent_updates,
         )
-        retry = dict(max_retries=config.max_retries, base_delay=config.retry_base_delay, max_delay=config.retry_max_delay)
+        retry = dict(
+            max_retries=config.max_retries,
+            base_delay=config.retry_base_delay,
+            max_delay=config.retry_max_delay,
+        )
         bot = TolerantBot(
             config.token,
             base_url=config.api_url,
             base_file_url=config.file_url,
-            request=RetryingRequest(connection_pool_size=config.max_concurrent_updates, read_timeout=15.0, **retry),
+            request=RetryingRequest(
+                connection_pool_size=config.max_concurrent_updates, read_timeout=15.0, **retry
+            ),
             get_updates_request=RetryingRequest(connection_pool_size=2, read_timeout=10.0, **retry),
         )
-        builder = (
-            Application.builder()
-            .bot(bot)
-            .concurrent_updates(self.scheduler)
-            .job_queue(None)
-        )
+        builder = Application.builder().bot(bot).concurrent_updates(self.scheduler).job_queue(None)
         if self.webhook_mode:
             builder = builder.updater(None)
         application = builder.build()
@@ -81,8 +89,11 @@ class TelegramFront:
         await self._register_commands()
         if self.webhook_mode:
             self.webhook = WebhookServer(
-                application, self.config.webhook_path, self.config.webhook_secret,
-                self.config.webhook_listen, self.config.webhook_port,
+                application,
+                self.config.webhook_path,
+                self.config.webhook_secret,
+                self.config.webhook_listen,
+                self.config.webhook_port,
             )
             await self.webhook.start()
             await application.start()

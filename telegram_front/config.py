@@ -18,6 +18,7 @@
 
 Relative paths are taken from the project root.
 """
+
 from __future__ import annotations
 
 import os
@@ -98,28 +99,24 @@ class Config:
             webhook_listen=get("TELEGRAM_WEBHOOK_LISTEN") or "127.0.0.1",
             webhook_port=_number(get("TELEGRAM_WEBHOOK_PORT"), 8443, int, "TELEGRAM_WEBHOOK_PORT"),
             rasa_url=(get("RASA_URL") or DEFAULT_RASA_URL).rstrip("/"),
-            rasa_timeout=_number(
-                get("RASA_TIMEOUT_SECONDS"), 15.0, float, "RASA_TIMEOUT_SECONDS"
-            ),
+            rasa_timeout=_number(get("RASA_TIMEOUT_SECONDS"), 15.0, float, "RASA_TIMEOUT_SECONDS"),
             sender_id_secret=get("SENDER_ID_SECRET"),
-            sender_id_secret_file=_project_path(
-                get("SENDER_ID_SECRET_FILE") or DEFAULT_SECRET_FILE
-            ),
+            sender_id_secret_file=_project_path(get("SENDER_ID_SECRET_FILE") or DEFAULT_SECRET_FILE),
         )
         secret = get("TELEGRAM_WEBHOOK_SECRET")
         if secret:
             if not all(c.isalnum() or c in "_-" for c in secret) or len(secret) > 256:
-                raise ConfigError(
-                    "TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (1-256)"
-                )
+                raise ConfigError("TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (1-256)")
             kwargs["webhook_secret"] = _strong("TELEGRAM_WEBHOOK_SECRET", secret)
         if kwargs["sender_id_secret"]:
             kwargs["sender_id_secret"] = _strong("SENDER_ID_SECRET", kwargs["sender_id_secret"])
         elif webhook_url:
             # Production: a key generated in a container's writable layer would change
             # at every restart, and /oubli could no longer reach earlier conversations.
-            raise ConfigError("SENDER_ID_SECRET is required in webhook mode (TELEGRAM_WEBHOOK_URL "
-                              "is set): keep the same key across restarts")
+            raise ConfigError(
+                "SENDER_ID_SECRET is required in webhook mode (TELEGRAM_WEBHOOK_URL "
+                "is set): keep the same key across restarts"
+            )
         return cls(**kwargs)
 
 

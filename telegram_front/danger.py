@@ -6,6 +6,7 @@ Today: the keyword net of the NLU (nlu/emergency.py, pure Python, no Rasa import
 the front and Rasa fire on the same phrases. A trained detector can replace the body of
 looks_like_danger() without touching its callers.
 """
+
 from __future__ import annotations
 
 import functools

@@ -15,6 +15,7 @@ Languages: every message relayed to Rasa carries the user's app language as
 front's own texts are in the chat's language: the one chosen with a language button
 (/langue, or Rasa's), else the app language when we have it, else French.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -60,10 +61,19 @@ DELETE_CONCURRENCY = 5
 # (attribute of Message, kind) in the order they must be tested: an animation is also a
 # document, a venue also a location.
 MESSAGE_KINDS = (
-    ("voice", "voice"), ("audio", "audio"), ("video_note", "video_note"),
-    ("animation", "animation"), ("video", "video"), ("photo", "photo"),
-    ("sticker", "sticker"), ("document", "document"), ("venue", "venue"),
-    ("location", "location"), ("contact", "contact"), ("poll", "poll"), ("dice", "dice"),
+    ("voice", "voice"),
+    ("audio", "audio"),
+    ("video_note", "video_note"),
+    ("animation", "animation"),
+    ("video", "video"),
+    ("photo", "photo"),
+    ("sticker", "sticker"),
+    ("document", "document"),
+    ("venue", "venue"),
+    ("location", "location"),
+    ("contact", "contact"),
+    ("poll", "poll"),
+    ("dice", "dice"),
 )
 
 
@@ -118,7 +128,9 @@ class Handlers:
             kind = holder.get("kind", kind)
             logger.error(
                 "update kind=%s failed: %s\n%s",
-                kind, type(error).__name__, "".join(traceback.format_tb(error.__traceback__)),
+                kind,
+                type(error).__name__,
+                "".join(traceback.format_tb(error.__traceback__)),
             )
             chat_id = holder.get("private_chat")
             if chat_id is not None:
@@ -240,11 +252,14 @@ class Handlers:
 
     async def _offer_languages(self, bot: Bot, chat_id: int, texts: Texts) -> None:
         """/langue: one button per language; a tap goes to Rasa like any button."""
-        buttons: List[Button] = [(name, "payload", LANGUAGE_PAYLOAD % code)
-                                 for name, code in self.texts.language_buttons()]
+        buttons: List[Button] = [
+            (name, "payload", LANGUAGE_PAYLOAD % code) for name, code in self.texts.language_buttons()
+        ]
         await self._send(bot, chat_id, escape(texts.language_prompt), buttons)
 
-    async def _on_callback(self, query: CallbackQuery, bot: Bot, holder: Dict[str, str], hint: Optional[str]) -> str:
+    async def _on_callback(
+        self, query: CallbackQuery, bot: Bot, holder: Dict[str, str], hint: Optional[str]
+    ) -> str:
         message = query.message
         if message is None or message.chat.type != ChatType.PRIVATE:
             with contextlib.suppress(TelegramError):
@@ -299,7 +314,9 @@ class Handlers:
         was_out = change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
         if joined and was_out and change.chat.type != ChatType.CHANNEL:
             with contextlib.suppress(TelegramError):
-                await bot.send_message(change.chat.id, self.texts.pick(hint).group_refusal, parse_mode=ParseMode.HTML)
+                await bot.send_message(
+                    change.chat.id, self.texts.pick(hint).group_refusal, parse_mode=ParseMode.HTML
+                )
             return "member:group:refused"
         return "member:group"
 
@@ -308,11 +325,14 @@ class Handlers:
         started = time.monotonic()
         async with self._typing(bot, chat_id):
             elements = await self.rasa.send(self.pseudonym(chat_id), text, language_hint=hint)
-        logger.info("rasa answered in %.0f ms (%d elements)", (time.monotonic() - started) * 1000, len(elements))
+        logger.info(
+            "rasa answered in %.0f ms (%d elements)", (time.monotonic() - started) * 1000, len(elements)
+        )
         return elements
 
-    async def _relay(self, bot: Bot, chat_id: int, text: str, hint: Optional[str],
-                     numbers_given: bool = False) -> None:
+    async def _relay(
+        self, bot: Bot, chat_id: int, text: str, hint: Optional[str], numbers_given: bool = False
+    ) -> None:
         try:
             elements = await self._ask_rasa(bot, chat_id, text, hint)
         except RasaUnavailable as error:
@@ -384,7 +404,9 @@ class Handlers:
                 rows.append([InlineKeyboardButton(title, callback_data=self.buttons.key_for(chat_id, value))])
         return InlineKeyboardMarkup(rows)
 
-    async def _send(self, bot: Bot, chat_id: int, html: str, buttons: Optional[List[Button]] = None) -> Message:
+    async def _send(
+        self, bot: Bot, chat_id: int, html: str, buttons: Optional[List[Button]] = None
+    ) -> Message:
         sent = await bot.send_message(
             chat_id=chat_id,
             text=html,
@@ -400,7 +422,9 @@ class Handlers:
         for part in split_html_paragraphs(html):
             await self._send(bot, chat_id, part)
 
-    async def _send_rendered(self, bot: Bot, chat_id: int, messages: List[TelegramMessage], texts: Texts) -> None:
+    async def _send_rendered(
+        self, bot: Bot, chat_id: int, messages: List[TelegramMessage], texts: Texts
+    ) -> None:
         for item in messages:
             try:
                 if item.photo is not None:

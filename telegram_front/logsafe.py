@@ -5,6 +5,7 @@ libraries: httpx's request lines (whose URLs contain the bot token) are silenced
 filter on the handlers replaces the token and any Telegram object passed as a log
 argument (python-telegram-bot logs whole updates in some error paths).
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,9 +29,7 @@ class RedactingFilter(logging.Filter):
         if record.args:
             args = record.args if isinstance(record.args, tuple) else (record.args,)
             if any(isinstance(a, TelegramObject) for a in args):
-                safe = tuple(
-                    f"<{type(a).__name__}>" if isinstance(a, TelegramObject) else a for a in args
-                )
+                safe = tuple(f"<{type(a).__name__}>" if isinstance(a, TelegramObject) else a for a in args)
                 record.args = safe if isinstance(record.args, tuple) else safe[0]
         if self._secrets:
             try:
@@ -50,7 +49,9 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: int = logging.INFO, secrets: Iterable[str] = (), handler: Optional[logging.Handler] = None) -> RedactingFilter:
+def setup_logging(
+    level: int = logging.INFO, secrets: Iterable[str] = (), handler: Optional[logging.Handler] = None
+) -> RedactingFilter:
     """Configures the root logger for the front (used by `python -m telegram_front`)."""
     root = logging.getLogger()
     if handler is None:

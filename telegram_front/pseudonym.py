@@ -5,6 +5,7 @@ from a file created once with mode 600, so that the same person keeps the same i
 restarts (their conversation can be continued and erased) while nobody can go back from
 the id to the Telegram account without the key.
 """
+
 from __future__ import annotations
 
 import hashlib

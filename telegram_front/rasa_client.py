@@ -1,4 +1,5 @@
 """Client of Rasa's REST channel: POST {RASA_URL}/webhooks/rest/webhook."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,7 +26,9 @@ class RasaClient:
             limits=httpx.Limits(max_connections=max_connections),
         )
 
-    async def send(self, sender: str, message: str, language_hint: Optional[str] = None) -> List[Dict[str, Any]]:
+    async def send(
+        self, sender: str, message: str, language_hint: Optional[str] = None
+    ) -> List[Dict[str, Any]]:
         """Returns Rasa's elements for one user message, or raises RasaUnavailable.
 
         `language_hint` (the user's app language, a 2-letter code) is the only metadata

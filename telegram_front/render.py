@@ -7,6 +7,7 @@ an answer is one bubble, not five), then split again at paragraph boundaries whe
 than Telegram's 4,096 characters. A message with buttons closes its group and carries
 the keyboard on its last part. "custom" (the answer payload) is never shown.
 """
+
 from __future__ import annotations
 
 import html
@@ -125,7 +126,7 @@ def _split(text: str, limit: int, level: int) -> List[str]:
     parts: List[str] = []
     current = ""
     for piece in pieces:
-        for sub in (_split(piece, limit, level + 1) if tg_len(piece) > limit else [piece]):
+        for sub in _split(piece, limit, level + 1) if tg_len(piece) > limit else [piece]:
             candidate = f"{current}{joiner}{sub}" if current else sub
             if tg_len(candidate) <= limit:
                 current = candidate
@@ -188,4 +189,3 @@ def split_html_paragraphs(html_text: str, limit: int = MAX_MESSAGE_CHARS) -> Lis
     if tg_len(html_text) <= limit:
         return [html_text]
     return split_text(html_text, limit)
-

@@ -4,6 +4,7 @@ Retrying is done around the HTTP call itself, so every Bot API method benefits. 
 request is also retried when the connection could not be made (nothing was sent); it is
 never retried after a read timeout, because the message may have been sent already.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,7 +35,7 @@ class RetryingRequest(HTTPXRequest):
         self.max_delay = max_delay
 
     def _backoff(self, attempt: int) -> float:
-        delay = min(self.max_delay, self.base_delay * (2 ** attempt))
+        delay = min(self.max_delay, self.base_delay * (2**attempt))
         return delay * (1 + random.random() / 4)
 
     async def do_request(self, url: str, method: str, request_data=None, **timeouts) -> Tuple[int, bytes]:
@@ -65,7 +66,11 @@ class RetryingRequest(HTTPXRequest):
             attempt += 1
             logger.warning(
                 "Bot API %s: %s, retry %d/%d in %.1f s",
-                api_method, reason, attempt, self.max_retries, delay,
+                api_method,
+                reason,
+                attempt,
+                self.max_retries,
+                delay,
             )
             await asyncio.sleep(delay)
 

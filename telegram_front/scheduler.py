@@ -14,6 +14,7 @@ anything slow:
 So one chat that floods holds at most one running place and `max_pending` updates in
 memory; it cannot delay /urgence, nor the other chats.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -33,8 +34,8 @@ class Triage:
     """What the scheduler needs to know of an update (decided without awaiting)."""
 
     chat_id: Optional[int]  # a private chat, or None: run at once, no queue (groups…)
-    urgent: bool = False    # send the emergency numbers at once
-    queued: bool = True     # then run the handler in the chat's queue (False: /urgence)
+    urgent: bool = False  # send the emergency numbers at once
+    queued: bool = True  # then run the handler in the chat's queue (False: /urgence)
 
 
 class ChatScheduler(BaseUpdateProcessor):
@@ -56,7 +57,7 @@ class ChatScheduler(BaseUpdateProcessor):
         self._running = asyncio.Semaphore(max_running)
         self._queues: Dict[int, Deque[Awaitable[Any]]] = {}
         self._workers: Dict[int, asyncio.Task] = {}
-        self._told: Set[int] = set()           # chats told "one message at a time"
+        self._told: Set[int] = set()  # chats told "one message at a time"
         self._urgent_sending: Set[int] = set()  # chats whose numbers are being sent
         self._refusals: Set[asyncio.Task] = set()
 

@@ -7,6 +7,7 @@
 - ChatLanguages: the language a chat chose with /langue (for the front's own texts);
   /oubli forgets it.
 """
+
 from __future__ import annotations
 
 import secrets

@@ -4,6 +4,7 @@ Loaded with the project's one loader of user texts (user_texts.load: a key missi
 a translation falls back to French), then checked: a missing text fails at start-up.
 Which set a chat reads is the handlers' choice (TextBook.pick).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,13 +25,35 @@ REFERENCE = user_texts.REFERENCE
 
 COMMANDS = ("start", "aide", "menu", "urgence", "oubli", "langue")
 UNSUPPORTED_KINDS = (
-    "voice", "audio", "video", "video_note", "photo", "document", "sticker",
-    "animation", "location", "venue", "contact", "poll", "dice", "other",
+    "voice",
+    "audio",
+    "video",
+    "video_note",
+    "photo",
+    "document",
+    "sticker",
+    "animation",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+    "dice",
+    "other",
 )
 REQUIRED = (
-    "welcome", "help", "emergency", "apology", "edited", "group_refusal",
-    "too_long_note", "forget_done", "forget_failed", "button_expired",
-    "buttons_prompt", "image_fallback", "one_at_a_time",
+    "welcome",
+    "help",
+    "emergency",
+    "apology",
+    "edited",
+    "group_refusal",
+    "too_long_note",
+    "forget_done",
+    "forget_failed",
+    "button_expired",
+    "buttons_prompt",
+    "image_fallback",
+    "one_at_a_time",
 )
 
 

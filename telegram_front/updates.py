@@ -7,6 +7,7 @@ the raw batch (message texts, chat ids, names) at CRITICAL. Here each update is 
 on its own; an unreadable one is replaced by a bare update (its chat and message id
 only), which the handlers answer as "a message I cannot read".
 """
+
 from __future__ import annotations
 
 import datetime as dtm

@@ -8,6 +8,7 @@ Telegram never compresses its requests: a compressed body (Content-Encoding) is 
 with 415 before anything is read, and aiohttp's automatic decompression is off, so that
 a small "zip bomb" cannot cost gigabytes of memory (aiohttp 3.9.5: CVE-2025-69223).
 """
+
 from __future__ import annotations
 
 import hmac
@@ -52,8 +53,11 @@ class WebhookServer:
             self._runner = None
 
     async def _receive(self, request: web.Request) -> web.Response:
-        encodings = (request.headers.get("Content-Encoding", "") + ","
-                     + request.headers.get("Transfer-Encoding", "")).lower().split(",")
+        encodings = (
+            (request.headers.get("Content-Encoding", "") + "," + request.headers.get("Transfer-Encoding", ""))
+            .lower()
+            .split(",")
+        )
         if any(e.strip() not in ("", "identity", "chunked") for e in encodings):
             return web.Response(status=415)  # before the body is read
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8")

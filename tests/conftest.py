@@ -1,5 +1,6 @@
 """Shared fixtures: the real assistant (action server + Rasa server) on free ports,
 with its own SQLite knowledge and conversation databases."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -7,12 +8,16 @@ from pathlib import Path
 import pytest
 
 from bot.launcher import Stack, free_port, start_stack
-from project_paths import REPO_ROOT, DEFAULT_MODEL
+from project_paths import DEFAULT_MODEL, REPO_ROOT
 
 
 def build_knowledge_db(url: str) -> None:
-    subprocess.run([sys.executable, "-m", "knowledge", "load", "--db", url],
-                   cwd=REPO_ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "knowledge", "load", "--db", url],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+    )
 
 
 def launch(tmp: Path, model: Path = DEFAULT_MODEL, **extra_env) -> Stack:
@@ -22,8 +27,11 @@ def launch(tmp: Path, model: Path = DEFAULT_MODEL, **extra_env) -> Stack:
     knowledge_url = extra_env.pop("KNOWLEDGE_DB_URL", None) or f"sqlite:///{tmp / 'knowledge.db'}"
     if knowledge_url.startswith("sqlite") and not (tmp / "knowledge.db").exists():
         build_knowledge_db(knowledge_url)
-    env = {"KNOWLEDGE_DB_URL": knowledge_url,
-           "TRACKER_DB_URL": f"sqlite:///{tmp / 'tracker.db'}", **extra_env}
+    env = {
+        "KNOWLEDGE_DB_URL": knowledge_url,
+        "TRACKER_DB_URL": f"sqlite:///{tmp / 'tracker.db'}",
+        **extra_env,
+    }
     log = open(tmp / "servers.log", "ab")
     try:
         stack = start_stack(free_port(), free_port(), env, model=model, stdout=log, stderr=subprocess.STDOUT)

@@ -1,17 +1,24 @@
 """Talking to a running stack's REST channel, as a user would: what the end-to-end,
 retraining and reliability tests share. (tests/ is on the import path through its
 conftest.py.)"""
+
 import json
 import urllib.error
 import urllib.request
 from typing import Any, Dict, List, Tuple
 
 
-def post_raw(stack, body: bytes, content_type: str = "application/json",
-             path: str = "/webhooks/rest/webhook", timeout: float = 60) -> Tuple[int, Any]:
+def post_raw(
+    stack,
+    body: bytes,
+    content_type: str = "application/json",
+    path: str = "/webhooks/rest/webhook",
+    timeout: float = 60,
+) -> Tuple[int, Any]:
     """POSTs raw bytes; returns (status, decoded JSON body or the raw text)."""
-    request = urllib.request.Request(f"{stack.rasa_url}{path}", data=body, method="POST",
-                                     headers={"Content-Type": content_type})
+    request = urllib.request.Request(
+        f"{stack.rasa_url}{path}", data=body, method="POST", headers={"Content-Type": content_type}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:
             status, raw = reply.status, reply.read()
@@ -25,8 +32,7 @@ def post_raw(stack, body: bytes, content_type: str = "application/json",
 
 def ask(stack, sender: str, text: str) -> List[Dict[str, Any]]:
     # A generous timeout: the first message after a model change may wait for loading.
-    status, replies = post_raw(stack, json.dumps({"sender": sender, "message": text}).encode(),
-                               timeout=120)
+    status, replies = post_raw(stack, json.dumps({"sender": sender, "message": text}).encode(), timeout=120)
     assert status == 200, (status, replies)
     return replies
 

@@ -11,6 +11,7 @@
 - A turn must never end in silence: if Rasa or the action server fails, the user gets
   an apology with the emergency numbers.
 """
+
 import json
 import re
 import unicodedata
@@ -28,8 +29,7 @@ MAX_MESSAGE_CHARS = 2000
 MAX_PAYLOAD_CHARS = 200
 LEADING_SLASHES = re.compile(r"^[\s/]+")
 # Entities a button may carry, and the values they may take.
-BUTTON_ENTITY_VALUES = {"topic": re.compile(r"^[a-z][a-z-]{1,60}$"),
-                        "language": re.compile(r"^[a-z]{2,3}$")}
+BUTTON_ENTITY_VALUES = {"topic": re.compile(r"^[a-z][a-z-]{1,60}$"), "language": re.compile(r"^[a-z]{2,3}$")}
 PAYLOAD = re.compile(r"^/(?P<intent>[A-Za-z_-]+)(?P<entities>\{.*\})?$", re.DOTALL)
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\ufeff]")
 
@@ -64,9 +64,7 @@ def button_payload(text: Text) -> Optional[Text]:
     except ValueError:
         return None
     if not isinstance(entities, dict) or not all(
-        name in BUTTON_ENTITY_VALUES
-        and isinstance(value, str)
-        and BUTTON_ENTITY_VALUES[name].match(value)
+        name in BUTTON_ENTITY_VALUES and isinstance(value, str) and BUTTON_ENTITY_VALUES[name].match(value)
         for name, value in entities.items()
     ):
         return None
@@ -125,9 +123,7 @@ class TurnWatchingOutputChannel(OutputChannel):
         await self.inner.send_response(recipient_id, message)
 
 
-async def send_system_reply(
-    channel: OutputChannel, recipient_id: Text, key: Text, topic: Text
-) -> None:
+async def send_system_reply(channel: OutputChannel, recipient_id: Text, key: Text, topic: Text) -> None:
     await channel.send_response(recipient_id, system_reply(key, topic))
 
 

@@ -2,6 +2,7 @@
 
 One Rasa process keeps its own counts: behind nginx each replica limits what it
 receives (nginx's limit_req limits per client address in front of them)."""
+
 import time
 from collections import OrderedDict, deque
 from typing import Callable, Deque, Hashable
@@ -11,8 +12,9 @@ class RateLimit:
     """At most `limit` events per `window` seconds for each key; at most `max_keys`
     keys are remembered (the least recently seen are forgotten first)."""
 
-    def __init__(self, limit: int, window: float, max_keys: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limit: int, window: float, max_keys: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit, self.window, self.max_keys, self.clock = limit, window, max_keys, clock
         self._seen: "OrderedDict[Hashable, Deque[float]]" = OrderedDict()
 

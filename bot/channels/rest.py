@@ -5,6 +5,7 @@ the list of bot messages. Differences: bad requests get a 4xx with a reason inst
 a stack trace, typed payloads are neutralised, a failed turn gets an apology with the
 emergency numbers, and the message text is never logged.
 """
+
 import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -29,9 +30,7 @@ class GuardedRestInput(InputChannel):
     def name(cls) -> Text:
         return "rest"
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("guarded_rest_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])

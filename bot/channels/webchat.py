@@ -31,6 +31,7 @@ It also serves, on the Rasa server itself:
                                   translation lacks a key), the languages and their names
   POST /webchat/feedback          a 👍 / 👎 vote on an answer (bot/feedback.py)
 """
+
 import asyncio
 import hashlib
 import hmac
@@ -111,6 +112,7 @@ def session_of_token(key: bytes, token: Any) -> Optional[Text]:
         return None
     return match.group("id")
 
+
 # The page runs only its own scripts: no inline script, no event-handler attribute, no
 # javascript: URL, nothing fetched from elsewhere (rasa-webchat's style sheets are
 # injected inline by its bundle, hence 'unsafe-inline' for styles only).
@@ -162,9 +164,7 @@ def safe_markdown(text: Text) -> Text:
 class WebchatOutput(SocketIOOutput):
     """Sends a turn's messages to the session's room, in the shapes the page reads."""
 
-    def __init__(
-        self, sio: AsyncServer, bot_message_evt: Text, question: Optional[Text] = None
-    ) -> None:
+    def __init__(self, sio: AsyncServer, bot_message_evt: Text, question: Optional[Text] = None) -> None:
         super().__init__(sio, bot_message_evt)
         self.question = question
 
@@ -208,9 +208,7 @@ class WebchatInput(SocketIOInput):
             return super().get_output_channel()
         return WebchatOutput(self.sio, self.bot_message_evt)
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # cors_allowed_origins=None: engine.io accepts the server's own origin only.
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=None)
         self.sio = sio
@@ -301,9 +299,7 @@ class WebchatInput(SocketIOInput):
         watcher = guard.TurnWatchingOutputChannel(output)
         try:
             # Client metadata (rasa-webchat's customData) is never passed on.
-            await on_new_message(
-                UserMessage(text, watcher, sender_id, input_channel=self.name())
-            )
+            await on_new_message(UserMessage(text, watcher, sender_id, input_channel=self.name()))
         except Exception as error:  # the store, Rasa or an action failed: say so
             logger.error("Turn failed: %s", type(error).__name__)
         if text.truncated:

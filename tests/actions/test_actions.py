@@ -1,4 +1,5 @@
 """Every action against a real knowledge base (SQLite, built from the real content)."""
+
 import asyncio
 
 import pytest
@@ -11,10 +12,9 @@ from actions.answer import ActionAnswerTopic, ActionTopicDetails
 from actions.clarify import ActionClarify, ActionOfferContacts
 from actions.erase import ActionEraseConversation
 from actions.menu import ActionMenu
-
+from knowledge.config import CONTROL_INTENTS
 from knowledge.loader import load_database
 from knowledge.store import KnowledgeBase
-from knowledge.config import CONTROL_INTENTS
 from project_paths import NLU_DATA_DIR
 
 
@@ -27,9 +27,14 @@ def real_knowledge_base(tmp_path, monkeypatch):
 
 def tracker(intent="titre-sejour", confidence=0.93, text="question", slots=None):
     return Tracker(
-        sender_id="test", slots=slots or {}, latest_message={
-            "text": text, "intent": {"name": intent, "confidence": confidence}},
-        events=[], paused=False, followup_action=None, active_loop={}, latest_action_name=None,
+        sender_id="test",
+        slots=slots or {},
+        latest_message={"text": text, "intent": {"name": intent, "confidence": confidence}},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name=None,
     )
 
 
@@ -56,8 +61,9 @@ def test_answer_gives_short_answer_source_buttons_and_payload():
     assert 2 <= len(buttons) - 2 <= 3  # related topics between the two
     assert payload["topic"] == "titre-sejour"
     assert payload["intent"] == "titre-sejour" and payload["confidence"] == 0.93
-    assert payload["sources"] and all({"title", "reference", "url", "supports", "verified_on"} <= s.keys()
-                                      for s in payload["sources"])
+    assert payload["sources"] and all(
+        {"title", "reference", "url", "supports", "verified_on"} <= s.keys() for s in payload["sources"]
+    )
     assert all(s["supports"] for s in payload["sources"])
     assert SlotSet("topic", "titre-sejour") in events and SlotSet("misunderstood", False) in events
 
@@ -88,7 +94,9 @@ def test_conversation_topics_have_no_source_line():
 
 
 def test_details_use_the_topic_slot_and_list_all_sources():
-    texts, [payload], _ = run(ActionTopicDetails(), tracker(intent="en_savoir_plus", slots={"topic": "titre-sejour"}))
+    texts, [payload], _ = run(
+        ActionTopicDetails(), tracker(intent="en_savoir_plus", slots={"topic": "titre-sejour"})
+    )
     assert "Sources :" in texts[0]["text"] and "L425-3" in texts[0]["text"]
     assert payload["topic"] == "titre-sejour"
 
@@ -100,13 +108,21 @@ def test_details_without_topic_ask_which_topic():
 
 
 def test_details_of_unknown_topic_do_not_crash():
-    texts, [payload], _ = run(ActionTopicDetails(), tracker(intent="en_savoir_plus", slots={"topic": "n-existe-pas"}))
+    texts, [payload], _ = run(
+        ActionTopicDetails(), tracker(intent="en_savoir_plus", slots={"topic": "n-existe-pas"})
+    )
     assert payload["topic"] == "incompris"
 
 
 def test_clarify_offers_three_closest_topics_and_a_person():
     texts, [payload], events = run(
-        ActionClarify(), tracker(intent="nlu_fallback", confidence=0.3, text="comment obtenir une carte de sejour quand on a ete exploite"))
+        ActionClarify(),
+        tracker(
+            intent="nlu_fallback",
+            confidence=0.3,
+            text="comment obtenir une carte de sejour quand on a ete exploite",
+        ),
+    )
     buttons = button_payloads(texts)
     assert len(buttons) == 4 and buttons[-1] == "/contacts-aide"
     assert "/titre-sejour" in buttons
@@ -130,6 +146,7 @@ def test_menu_lists_main_topics_emergency_first():
 
 def test_erase_confirms_with_privacy_payload(tmp_path, monkeypatch):
     import sqlalchemy as sa
+
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     with sa.create_engine(url).begin() as c:
         c.execute(sa.text("create table events (id integer primary key, sender_id text)"))
@@ -154,8 +171,11 @@ def test_erase_says_so_when_the_conversation_store_is_down(tmp_path, monkeypatch
 
 def danger_tracker(intent="titre-sejour", detected=True, case="general"):
     trk = tracker(intent=intent)
-    trk.latest_message["danger"] = {"detected": detected, "score": 0.9 if detected else 0.1,
-                                    "case": case if detected else None}
+    trk.latest_message["danger"] = {
+        "detected": detected,
+        "score": 0.9 if detected else 0.1,
+        "case": case if detected else None,
+    }
     return trk
 
 

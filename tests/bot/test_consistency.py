@@ -1,12 +1,12 @@
 """Texts that must exist outside the knowledge base (because they are sent when the
 action server or Rasa is down) stay in line with it."""
+
 import re
 
 import yaml
 
-
 from knowledge.content import load_content
-from project_paths import REPO_ROOT, DOMAIN_FILE
+from project_paths import DOMAIN_FILE, REPO_ROOT
 
 EMERGENCY_NUMBERS = ("17", "112", "114")
 
@@ -24,7 +24,8 @@ def test_emergency_response_is_the_knowledge_base_answer():
     [response] = domain()["responses"]["utter_urgence"]
     assert response["text"] == urgence.answer.strip()
     assert response["custom"]["sources"] == [
-        {"title": s.title, "reference": s.reference, "url": s.url} for s in urgence.sources]
+        {"title": s.title, "reference": s.reference, "url": s.url} for s in urgence.sources
+    ]
 
 
 def test_emergency_answer_starts_with_17_112_114():

@@ -1,33 +1,40 @@
 """The input guard shared by the public channels."""
+
 import pytest
 
 from bot.channels import guard
 
 
-@pytest.mark.parametrize("payload", [
-    "/titre-sejour",
-    '/en_savoir_plus{"topic":"titre-sejour"}',
-    "/contacts-aide",
-    "/effacer_conversation",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "/titre-sejour",
+        '/en_savoir_plus{"topic":"titre-sejour"}',
+        "/contacts-aide",
+        "/effacer_conversation",
+    ],
+)
 def test_our_button_payloads_pass(payload):
     assert guard.clean_user_text(payload) == payload
 
 
-@pytest.mark.parametrize("typed, expected", [
-    ('/restart', "restart"),
-    ('/session_start', "session_start"),
-    ('/titre-sejour{"misunderstood": true}', 'titre-sejour{"misunderstood": true}'),
-    ('/urgence@0.01', "urgence@0.01"),
-    ('/en_savoir_plus{"topic":"<script>"}', 'en_savoir_plus{"topic":"<script>"}'),
-    ('/nlu_fallback', "nlu_fallback"),
-    ('//titre-sejour{"topic": 3}', 'titre-sejour{"topic": 3}'),
-    ('/ /restart', "restart"),
-    ('/ /titre-sejour{"misunderstood":true}', 'titre-sejour{"misunderstood":true}'),
-    ('/\u200b/urgence@0.01', "urgence@0.01"),
-    (' / / /en_savoir_plus{"topic":"<b>x</b>"}', 'en_savoir_plus{"topic":"<b>x</b>"}'),
-    ('/\t/\n/restart', "restart"),
-])
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("/restart", "restart"),
+        ("/session_start", "session_start"),
+        ('/titre-sejour{"misunderstood": true}', 'titre-sejour{"misunderstood": true}'),
+        ("/urgence@0.01", "urgence@0.01"),
+        ('/en_savoir_plus{"topic":"<script>"}', 'en_savoir_plus{"topic":"<script>"}'),
+        ("/nlu_fallback", "nlu_fallback"),
+        ('//titre-sejour{"topic": 3}', 'titre-sejour{"topic": 3}'),
+        ("/ /restart", "restart"),
+        ('/ /titre-sejour{"misunderstood":true}', 'titre-sejour{"misunderstood":true}'),
+        ("/\u200b/urgence@0.01", "urgence@0.01"),
+        (' / / /en_savoir_plus{"topic":"<b>x</b>"}', 'en_savoir_plus{"topic":"<b>x</b>"}'),
+        ("/\t/\n/restart", "restart"),
+    ],
+)
 def test_typed_payload_syntax_is_read_as_text(typed, expected):
     cleaned = guard.clean_user_text(typed)
     assert cleaned == expected
@@ -48,8 +55,9 @@ def test_whitespace_only_becomes_empty():
     assert guard.clean_user_text(" \n\t ") == ""
 
 
-@pytest.mark.parametrize("sender, ok", [
-    ("abc", True), ("", False), (None, False), (3, False), ("x" * 129, False), ("a\nb", False)])
+@pytest.mark.parametrize(
+    "sender, ok", [("abc", True), ("", False), (None, False), (3, False), ("x" * 129, False), ("a\nb", False)]
+)
 def test_sender_validation(sender, ok):
     assert guard.sender_is_valid(sender) is ok
 
@@ -85,8 +93,12 @@ def test_rasa_never_logs_the_text_of_a_payload_it_cannot_parse(caplog, capsys):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
         guard.silence_payload_parsing_warnings()
-        for text in (f'/greet{{"x": "{secret}"}} rest', f"/greet@{secret}", f"/ {secret}",
-                     f'/greet{{"x": {secret}}}'):
+        for text in (
+            f'/greet{{"x": "{secret}"}} rest',
+            f"/greet@{secret}",
+            f"/ {secret}",
+            f'/greet{{"x": {secret}}}',
+        ):
             YAMLStoryReader.unpack_regex_message(Message.build(text), domain)
     out = capsys.readouterr()
     logged = " ".join(str(w.message) for w in caught) + caplog.text + out.out + out.err

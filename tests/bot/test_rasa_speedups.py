@@ -1,5 +1,6 @@
 """The speedups give exactly Rasa's own answers: same verdicts, same event classes; and
 they are applied on the pinned Rasa version only."""
+
 import asyncio
 import gc
 import logging
@@ -16,8 +17,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot import rasa_speedups
 
-GOOD = {"events": [{"event": "slot", "name": "topic", "value": "asile"}],
-        "responses": [{"text": "Bonjour"}]}
+GOOD = {"events": [{"event": "slot", "name": "topic", "value": "asile"}], "responses": [{"text": "Bonjour"}]}
 BAD = [{"events": "not a list"}, {"responses": [3]}, {"events": [{"event": "no-such-event"}]}]
 
 
@@ -52,11 +52,21 @@ def test_event_classes_same_as_rasa():
 @pytest.fixture()
 def rasa_as_shipped():
     """Whatever a test patches, Rasa's own methods are back afterwards."""
-    saved = (RemoteAction._validate_action_result, Event.resolve_by_type,
-             Agent.load_model, EndpointConfig.session, rasa.core.run.close_resources)
+    saved = (
+        RemoteAction._validate_action_result,
+        Event.resolve_by_type,
+        Agent.load_model,
+        EndpointConfig.session,
+        rasa.core.run.close_resources,
+    )
     yield
-    (RemoteAction._validate_action_result, resolve, Agent.load_model,
-     EndpointConfig.session, rasa.core.run.close_resources) = saved
+    (
+        RemoteAction._validate_action_result,
+        resolve,
+        Agent.load_model,
+        EndpointConfig.session,
+        rasa.core.run.close_resources,
+    ) = saved
     Event.resolve_by_type = staticmethod(resolve)
     gc.unfreeze()
 
@@ -69,8 +79,11 @@ def test_apply_replaces_rasa_methods(rasa_as_shipped):
     assert Agent.load_model is rasa_speedups._load_model_then_freeze
     assert EndpointConfig.session is rasa_speedups._kept_session
     assert rasa.core.run.close_resources is rasa_speedups._close_resources
-    events = [SessionStarted().as_dict(), ActionExecuted("action_listen").as_dict(),
-              UserUttered("bonjour", {"name": "saluer", "confidence": 1.0}).as_dict()]
+    events = [
+        SessionStarted().as_dict(),
+        ActionExecuted("action_listen").as_dict(),
+        UserUttered("bonjour", {"name": "saluer", "confidence": 1.0}).as_dict(),
+    ]
     read_back = [type(Event.from_parameters(e)) for e in events]
     assert read_back == [SessionStarted, ActionExecuted, UserUttered]
 
@@ -78,12 +91,22 @@ def test_apply_replaces_rasa_methods(rasa_as_shipped):
 @pytest.mark.parametrize("version", ["3.6.20", "3.7.0", "3.6.21rc1"])
 def test_another_rasa_version_is_left_unpatched(rasa_as_shipped, monkeypatch, caplog, version):
     monkeypatch.setattr(rasa, "__version__", version)
-    shipped = (RemoteAction._validate_action_result, Event.resolve_by_type, Agent.load_model,
-               EndpointConfig.session, rasa.core.run.close_resources)
+    shipped = (
+        RemoteAction._validate_action_result,
+        Event.resolve_by_type,
+        Agent.load_model,
+        EndpointConfig.session,
+        rasa.core.run.close_resources,
+    )
     with caplog.at_level(logging.WARNING, logger="bot.rasa_speedups"):
         assert rasa_speedups.apply() is False
-    assert (RemoteAction._validate_action_result, Event.resolve_by_type, Agent.load_model,
-            EndpointConfig.session, rasa.core.run.close_resources) == shipped
+    assert (
+        RemoteAction._validate_action_result,
+        Event.resolve_by_type,
+        Agent.load_model,
+        EndpointConfig.session,
+        rasa.core.run.close_resources,
+    ) == shipped
     [record] = caplog.records
     assert f"this is Rasa {version}" in record.getMessage()
     assert "unpatched" in record.getMessage()
@@ -110,10 +133,21 @@ def test_rasa_of_another_version_starts_unpatched(tmp_path):
     port = free_port()
     log = tmp_path / "rasa.log"
     with log.open("wb") as out:
-        process = spawn([sys.executable, "-c", "import rasa; rasa.__version__ = '3.7.0'; " + RASA_WITH_TOKEN_FROM_ENV,
-                         "run", "--model", str(DEFAULT_MODEL), "--port", str(port)],
-                        service_env(free_port(), {"RASA_API_TOKEN": "t" * 40}),
-                        stdout=out, stderr=subprocess.STDOUT)
+        process = spawn(
+            [
+                sys.executable,
+                "-c",
+                "import rasa; rasa.__version__ = '3.7.0'; " + RASA_WITH_TOKEN_FROM_ENV,
+                "run",
+                "--model",
+                str(DEFAULT_MODEL),
+                "--port",
+                str(port),
+            ],
+            service_env(free_port(), {"RASA_API_TOKEN": "t" * 40}),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         try:
             wait_until(lambda: url_ok(f"http://127.0.0.1:{port}/webhooks/rest/"), process, "Rasa server")
         finally:
@@ -161,4 +195,5 @@ def test_an_endpoint_keeps_one_session_until_the_server_stops(rasa_as_shipped):
         async with endpoint.session() as other:
             await other.close()
             return other
+
     assert asyncio.run(next_loop()) is not session

@@ -1,6 +1,7 @@
 """bot/retention.py: messages are deleted by their own age (review S7), removed from the
 database files too, and the inbox loses what they leave behind. SQLite always;
 PostgreSQL too when TEST_POSTGRES_URL is set (.ci/run sets it)."""
+
 import os
 import secrets
 import time
@@ -49,11 +50,17 @@ NEW_TEXT = "nouveau message sur le titre de séjour"
 
 
 def fill(url, now):
-    save_conversation(url, "returning",
-                      turn(OLD_TEXT, "nlu_fallback", 0.4, "incompris", timestamp=now - 45 * DAY),
-                      turn(NEW_TEXT, "nlu_fallback", 0.4, "incompris", timestamp=now - 2 * DAY))
-    save_conversation(url, "gone", turn("vieille conversation oubliée", "nlu_fallback", 0.4, "incompris",
-                                        timestamp=now - 40 * DAY))
+    save_conversation(
+        url,
+        "returning",
+        turn(OLD_TEXT, "nlu_fallback", 0.4, "incompris", timestamp=now - 45 * DAY),
+        turn(NEW_TEXT, "nlu_fallback", 0.4, "incompris", timestamp=now - 2 * DAY),
+    )
+    save_conversation(
+        url,
+        "gone",
+        turn("vieille conversation oubliée", "nlu_fallback", 0.4, "incompris", timestamp=now - 40 * DAY),
+    )
 
 
 def test_each_message_is_deleted_by_its_own_age(db_url, tmp_path):
@@ -81,8 +88,9 @@ def database_files(url):
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         data_dir = connection.exec_driver_sql("show data_directory").scalar()
-        files = [connection.exec_driver_sql(f"select pg_relation_filepath('{t}')").scalar()
-                 for t in ("events",)]
+        files = [
+            connection.exec_driver_sql(f"select pg_relation_filepath('{t}')").scalar() for t in ("events",)
+        ]
         connection.exec_driver_sql("checkpoint")  # dirty pages to the files
     engine.dispose()
     return [Path(data_dir, f).read_bytes() for f in files if f and Path(data_dir, f).exists()]
@@ -93,8 +101,13 @@ def test_the_inbox_loses_the_entries_of_deleted_messages(db_url, tmp_path):
     fill(db_url, now)
     inbox = tmp_path / "inbox.yml"
     ids = [entry_id(example_key(t)) for t in (OLD_TEXT, NEW_TEXT)]
-    write_inbox(inbox, [{"id": ids[0], "text": "ancien message de <NAME>", "intent": "hors-sujet"},
-                        {"id": ids[1], "text": NEW_TEXT, "intent": ""}])
+    write_inbox(
+        inbox,
+        [
+            {"id": ids[0], "text": "ancien message de <NAME>", "intent": "hors-sujet"},
+            {"id": ids[1], "text": NEW_TEXT, "intent": ""},
+        ],
+    )
     counts = delete_old_messages(db_url, 30, now=now, inbox=inbox)
     left = yaml.safe_load(inbox.read_text(encoding="utf-8"))
     assert [e["id"] for e in left] == [ids[1]] and counts["inbox_entries"] == 1
@@ -107,8 +120,13 @@ def test_postgresql_keeps_statements_out_of_its_log(tmp_path):
     delete_old_messages(url, 30, inbox=None)
     engine = sa.create_engine(url)
     with engine.connect() as connection:
-        settings = connection.exec_driver_sql(
-            "select setconfig from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase "
-            "where d.datname = current_database()").scalars().all()
+        settings = (
+            connection.exec_driver_sql(
+                "select setconfig from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase "
+                "where d.datname = current_database()"
+            )
+            .scalars()
+            .all()
+        )
     engine.dispose()
     assert any("log_min_error_statement=panic" in (s or []) for s in settings), settings

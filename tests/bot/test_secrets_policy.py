@@ -1,6 +1,7 @@
 """Weak and placeholder secrets are refused by every process that takes one from the
 environment (review S2, S18): the Telegram front (SENDER_ID_SECRET,
 TELEGRAM_WEBHOOK_SECRET), the launcher and the production Rasa server (RASA_API_TOKEN)."""
+
 import secrets
 import subprocess
 import sys
@@ -45,8 +46,11 @@ def front_env(**extra):
 
 
 @pytest.mark.parametrize("name", ["SENDER_ID_SECRET", "TELEGRAM_WEBHOOK_SECRET"])
-@pytest.mark.parametrize("value", [WEAK["placeholder"], WEAK["short"], WEAK["example"], WEAK["xxx"]],
-                         ids=["placeholder", "short", "example", "xxx"])
+@pytest.mark.parametrize(
+    "value",
+    [WEAK["placeholder"], WEAK["short"], WEAK["example"], WEAK["xxx"]],
+    ids=["placeholder", "short", "example", "xxx"],
+)
 def test_the_telegram_front_refuses_weak_secrets(name, value):
     with pytest.raises(ConfigError) as error:
         Config.from_env(front_env(**{name: value}))
@@ -81,11 +85,24 @@ def test_the_launcher_refuses_a_weak_api_token(monkeypatch):
 
 @pytest.mark.parametrize("token", ["CHANGE-ME-please-CHANGE-ME-please-1234", "short-token"])
 def test_the_production_rasa_server_refuses_a_weak_api_token(token):
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT), "RASA_API_TOKEN": token,
-           "ACTION_SERVER_URL": "http://127.0.0.1:1/webhook", "TRACKER_DB_URL": "sqlite://",
-           "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "1", "REDIS_DB": "0",
-           "ASSISTANT_MODEL": str(REPO_ROOT / "no-such-model.tar.gz")}
-    done = subprocess.run([sys.executable, "-m", "deploy.rasa_server", "--port", "1"], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(REPO_ROOT),
+        "RASA_API_TOKEN": token,
+        "ACTION_SERVER_URL": "http://127.0.0.1:1/webhook",
+        "TRACKER_DB_URL": "sqlite://",
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": "1",
+        "REDIS_DB": "0",
+        "ASSISTANT_MODEL": str(REPO_ROOT / "no-such-model.tar.gz"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "deploy.rasa_server", "--port", "1"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "RASA_API_TOKEN" in done.stderr, done.stderr
     assert token not in done.stderr + done.stdout

@@ -1,5 +1,6 @@
 """The launcher's restart back-off, with fake processes and a fake clock (the real servers
 killed and restarted: tests/reliability/test_launcher.py)."""
+
 from bot.launcher import RASA, Supervisor
 
 

@@ -1,4 +1,5 @@
 """Erasing a conversation removes its rows for real; retention removes old ones."""
+
 import asyncio
 import time
 
@@ -27,7 +28,9 @@ def conversation(sender, *events):
 def test_erase_turn_deletes_every_row_of_that_sender_only(tmp_path):
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     store = ErasableSQLTrackerStore(Domain.empty(), url=url)
-    alice = conversation("alice", UserUttered("bonjour"), ActionExecuted("action_answer_topic"), BotUttered("salut"))
+    alice = conversation(
+        "alice", UserUttered("bonjour"), ActionExecuted("action_answer_topic"), BotUttered("salut")
+    )
     bob = conversation("bob", UserUttered("bonjour"), ActionExecuted("action_answer_topic"))
     asyncio.run(store.save(alice))
     asyncio.run(store.save(bob))
@@ -46,8 +49,13 @@ def test_erase_turn_deletes_every_row_of_that_sender_only(tmp_path):
 def test_an_erase_in_an_earlier_turn_does_not_erase_later_turns(tmp_path):
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     store = ErasableSQLTrackerStore(Domain.empty(), url=url)
-    tracker = conversation("carla", UserUttered("efface"), ActionExecuted("action_erase_conversation"),
-                           UserUttered("bonjour"), ActionExecuted("action_answer_topic"))
+    tracker = conversation(
+        "carla",
+        UserUttered("efface"),
+        ActionExecuted("action_erase_conversation"),
+        UserUttered("bonjour"),
+        ActionExecuted("action_answer_topic"),
+    )
     asyncio.run(store.save(tracker))
     assert rows(url, "carla") == 4
 
@@ -57,8 +65,14 @@ def test_retention_deletes_each_event_older_than_the_limit(tmp_path):
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     store = ErasableSQLTrackerStore(Domain.empty(), url=url)
     old, recent = time.time() - 40 * 86400, time.time() - 2 * 86400
-    asyncio.run(store.save(conversation("old", UserUttered("a", timestamp=old), ActionExecuted("x", timestamp=old))))
-    asyncio.run(store.save(conversation("recent", UserUttered("a", timestamp=old), ActionExecuted("x", timestamp=recent))))
+    asyncio.run(
+        store.save(conversation("old", UserUttered("a", timestamp=old), ActionExecuted("x", timestamp=old)))
+    )
+    asyncio.run(
+        store.save(
+            conversation("recent", UserUttered("a", timestamp=old), ActionExecuted("x", timestamp=recent))
+        )
+    )
 
     assert delete_old_conversations(url, days=30) == 1  # conversations now empty
     assert rows(url, "old") == 0 and rows(url, "recent") == 1  # the old message went
@@ -70,9 +84,11 @@ def test_retention_also_deletes_old_feedback(tmp_path):
     import datetime as dt
 
     from bot import feedback
+
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    vote = feedback.parse_feedback({"topic": "asile", "intent": "asile", "confidence": 0.9,
-                                    "question": "q", "vote": "down"})
+    vote = feedback.parse_feedback(
+        {"topic": "asile", "intent": "asile", "confidence": 0.9, "question": "q", "vote": "down"}
+    )
     now = dt.datetime.now(dt.timezone.utc)
     feedback.add_feedback(vote, url, now=now - dt.timedelta(days=40))
     feedback.add_feedback(vote, url, now=now - dt.timedelta(days=2))
@@ -84,10 +100,17 @@ def stored_rows(url):
     """Every column but the id, without the timestamp of the first event (the
     `action_listen` a store adds itself when it creates a tracker, stamped at that time)."""
     import json
+
     engine = sa.create_engine(url)
     with engine.connect() as c:
-        found = [list(r) for r in c.execute(sa.text(
-            "select sender_id, type_name, timestamp, intent_name, action_name, data from events order by id"))]
+        found = [
+            list(r)
+            for r in c.execute(
+                sa.text(
+                    "select sender_id, type_name, timestamp, intent_name, action_name, data from events order by id"
+                )
+            )
+        ]
     data = json.loads(found[0][5])
     del data["timestamp"]
     found[0][2], found[0][5] = None, data
@@ -105,21 +128,34 @@ def play_turns(store, sender, turns):
 
 def turns_with_a_new_session(t0):
     from rasa.shared.core.events import SessionStarted
+
     hello = {"name": "saluer", "confidence": 0.9}
     return [
-        [UserUttered("bonjour", hello, timestamp=t0), ActionExecuted("utter_saluer", timestamp=t0 + 1),
-         BotUttered("Bonjour", timestamp=t0 + 2), ActionExecuted("action_listen", timestamp=t0 + 3)],
-        [UserUttered("titre de séjour ?", {"name": "titre-sejour", "confidence": 0.8}, timestamp=t0 + 4),
-         ActionExecuted("action_answer_topic", timestamp=t0 + 5), BotUttered("Oui", timestamp=t0 + 6)],
+        [
+            UserUttered("bonjour", hello, timestamp=t0),
+            ActionExecuted("utter_saluer", timestamp=t0 + 1),
+            BotUttered("Bonjour", timestamp=t0 + 2),
+            ActionExecuted("action_listen", timestamp=t0 + 3),
+        ],
+        [
+            UserUttered("titre de séjour ?", {"name": "titre-sejour", "confidence": 0.8}, timestamp=t0 + 4),
+            ActionExecuted("action_answer_topic", timestamp=t0 + 5),
+            BotUttered("Oui", timestamp=t0 + 6),
+        ],
         # The session expired: Rasa adds a new session to the same tracker object.
-        [ActionExecuted("action_session_start", timestamp=t0 + 100), SessionStarted(timestamp=t0 + 101),
-         ActionExecuted("action_listen", timestamp=t0 + 102), UserUttered("merci", hello, timestamp=t0 + 103)],
+        [
+            ActionExecuted("action_session_start", timestamp=t0 + 100),
+            SessionStarted(timestamp=t0 + 101),
+            ActionExecuted("action_listen", timestamp=t0 + 102),
+            UserUttered("merci", hello, timestamp=t0 + 103),
+        ],
         [ActionExecuted("utter_saluer", timestamp=t0 + 104)],
     ]
 
 
 def test_same_rows_and_trackers_as_rasas_own_sql_store(tmp_path):
     from rasa.core.tracker_store import SQLTrackerStore
+
     ours_url, rasa_db = f"sqlite:///{tmp_path / 'ours.db'}", tmp_path / "rasa.db"
     ours = ErasableSQLTrackerStore(Domain.empty(), url=ours_url)
     rasas = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(rasa_db))
@@ -147,7 +183,10 @@ def test_no_event_written_twice_when_processes_take_turns(tmp_path):
     assert rows(url, "eve") == 1 + 4 + 3 + 1
     tracker = asyncio.run(second.retrieve("eve"))
     assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == [
-        "bonjour", "titre de séjour ?", "au revoir"]
+        "bonjour",
+        "titre de séjour ?",
+        "au revoir",
+    ]
 
 
 def test_a_tracker_saved_twice_writes_its_events_once(tmp_path):
@@ -191,8 +230,11 @@ def test_retention_leaves_no_copy_on_disk(tmp_path):
     store = ErasableSQLTrackerStore(Domain.empty(), url=url)
     old = time.time() - 40 * 86400
     secret = "je dors dans l'atelier du 12 rue Haute"
-    asyncio.run(store.save(conversation("ines", UserUttered(secret, timestamp=old),
-                                        ActionExecuted("x", timestamp=old))))
+    asyncio.run(
+        store.save(
+            conversation("ines", UserUttered(secret, timestamp=old), ActionExecuted("x", timestamp=old))
+        )
+    )
     assert secret.encode() in disk_bytes(tmp_path)
     assert delete_old_conversations(url, days=30) == 1
     assert secret.encode() not in disk_bytes(tmp_path)

@@ -8,6 +8,7 @@ one). `make validate`'s three commands first name what is missing, then pass; on
 is trained in the copy, the copy's own stack starts on free ports, and the REST channel
 answers the new topic, and answers a message in the new language in that language.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -138,8 +139,11 @@ def rot13_nlu(source: Path, target: Path) -> None:
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     blocks = []
     for item in data.get("nlu") or []:
-        examples = [line.strip()[2:] for line in str(item.get("examples") or "").splitlines()
-                    if line.strip().startswith("- ")]
+        examples = [
+            line.strip()[2:]
+            for line in str(item.get("examples") or "").splitlines()
+            if line.strip().startswith("- ")
+        ]
         text = "".join(f"    - {codecs.encode(e, 'rot13')}\n" for e in examples)
         blocks.append(f"- intent: {item['intent']}\n  examples: |\n{text}")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -148,8 +152,12 @@ def rot13_nlu(source: Path, target: Path) -> None:
 
 def copy_project(target: Path) -> None:
     """The files a clone would have, plus new files not yet committed."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=REPO_ROOT, check=True, capture_output=True).stdout.decode()
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
     for name in filter(None, listed.split("\0")):
         source = REPO_ROOT / name
         if name == ".venv" or source.is_symlink() or not source.is_file():
@@ -172,13 +180,16 @@ class Run:
 
 def validate(copy: Path) -> Dict[str, Run]:
     """`make validate`'s three commands, each run in the copy (as the Makefile does)."""
-    commands = {"rasa": [str(Path(sys.executable).parent / "rasa"), "data", "validate", "--fail-on-warnings"],
-                "knowledge": [sys.executable, "-m", "knowledge", "check"],
-                "consistency": [sys.executable, "-m", "retrain.consistency"]}
+    commands = {
+        "rasa": [str(Path(sys.executable).parent / "rasa"), "data", "validate", "--fail-on-warnings"],
+        "knowledge": [sys.executable, "-m", "knowledge", "check"],
+        "consistency": [sys.executable, "-m", "retrain.consistency"],
+    }
     runs = {}
     for name, command in commands.items():
-        done = subprocess.run(command, cwd=copy, env=env_for(copy), capture_output=True, text=True,
-                              timeout=900)
+        done = subprocess.run(
+            command, cwd=copy, env=env_for(copy), capture_output=True, text=True, timeout=900
+        )
         runs[name] = Run(done.returncode, done.stdout + done.stderr)
     return runs
 
@@ -217,13 +228,17 @@ def add_language_rest(copy: Path) -> None:
     names = copy / "actions/messages_fr.yml"
     text = names.read_text(encoding="utf-8")
     assert '  ar: "العربية"\n' in text
-    names.write_text(text.replace('  ar: "العربية"\n', f'  ar: "العربية"\n  {LANG}: "Xx"\n', 1),
-                     encoding="utf-8")
+    names.write_text(
+        text.replace('  ar: "العربية"\n', f'  ar: "العربية"\n  {LANG}: "Xx"\n', 1), encoding="utf-8"
+    )
 
 
 def warnings_about(run: Run, language: str) -> List[str]:
-    return [line for line in run.output.splitlines()
-            if line.startswith("warning:") and f"language {language}" in line]
+    return [
+        line
+        for line in run.output.splitlines()
+        if line.startswith("warning:") and f"language {language}" in line
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -252,13 +267,15 @@ def test_validation_names_what_a_new_topic_lacks(house):
 def test_validation_names_what_a_new_language_lacks(house):
     _, partial, _ = house
     lacking = "\n".join(warnings_about(partial["consistency"], LANG))
-    for expected in (f"heldout/{LANG}: language {LANG} has no held-out set",
-                     f"knowledge/translations/{LANG}: language {LANG} has no translated topic",
-                     f"bot/responses/messages_{LANG}.yml: language {LANG} has no emergency responses",
-                     f"actions/messages_{LANG}.yml: language {LANG} lacks",
-                     f"bot/channels/messages_{LANG}.yml: language {LANG} lacks",
-                     f"telegram_front/messages_{LANG}.yml: language {LANG} lacks",
-                     f"noms_des_langues has no name for language {LANG}"):
+    for expected in (
+        f"heldout/{LANG}: language {LANG} has no held-out set",
+        f"knowledge/translations/{LANG}: language {LANG} has no translated topic",
+        f"bot/responses/messages_{LANG}.yml: language {LANG} has no emergency responses",
+        f"actions/messages_{LANG}.yml: language {LANG} lacks",
+        f"bot/channels/messages_{LANG}.yml: language {LANG} lacks",
+        f"telegram_front/messages_{LANG}.yml: language {LANG} lacks",
+        f"noms_des_langues has no name for language {LANG}",
+    ):
         assert expected in lacking
 
 
@@ -276,22 +293,46 @@ def copy_stack(house, tmp_path_factory):
     databases = tmp_path_factory.mktemp("house-databases")
     assert all(run.code == 0 for run in complete.values()), "the copy does not validate"
     env = env_for(copy)
-    trained = subprocess.run([sys.executable, "-m", "retrain.models", "train"], cwd=copy, env=env,
-                             capture_output=True, text=True, timeout=3600)
+    trained = subprocess.run(
+        [sys.executable, "-m", "retrain.models", "train"],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     assert trained.returncode == 0, (trained.stdout + trained.stderr)[-4000:]
     knowledge_url = f"sqlite:///{databases / 'knowledge.db'}"
-    loaded = subprocess.run([sys.executable, "-m", "knowledge", "load", "--db", knowledge_url],
-                            cwd=copy, env=env, capture_output=True, text=True, timeout=600)
+    loaded = subprocess.run(
+        [sys.executable, "-m", "knowledge", "load", "--db", knowledge_url],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert loaded.returncode == 0, loaded.stderr[-3000:]
 
     rasa_port, actions_port = free_port(), free_port()
     log = open(copy / "servers.log", "ab")
     launcher = subprocess.Popen(
-        [sys.executable, "-m", "bot.launcher", "--rasa-port", str(rasa_port),
-         "--actions-port", str(actions_port)],
-        cwd=copy, env=env_for(copy, KNOWLEDGE_DB_URL=knowledge_url,
-                              TRACKER_DB_URL=f"sqlite:///{databases / 'tracker.db'}"),
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "bot.launcher",
+            "--rasa-port",
+            str(rasa_port),
+            "--actions-port",
+            str(actions_port),
+        ],
+        cwd=copy,
+        env=env_for(
+            copy, KNOWLEDGE_DB_URL=knowledge_url, TRACKER_DB_URL=f"sqlite:///{databases / 'tracker.db'}"
+        ),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
     @dataclass
     class CopyStack:

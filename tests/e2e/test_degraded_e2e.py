@@ -2,9 +2,9 @@
 
 import subprocess
 
-from bot.launcher import stop_process
-
 from test_rest_e2e import ask, payloads, texts  # noqa: E402
+
+from bot.launcher import stop_process
 
 
 def test_action_server_down_gives_apology_then_recovers(own_stack):

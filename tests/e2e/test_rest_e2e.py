@@ -1,4 +1,5 @@
 """The founding question, end to end: REST -> French NLU -> action -> knowledge base."""
+
 import json
 import urllib.request
 
@@ -6,7 +7,9 @@ from rest_client import ask, payloads, texts
 
 
 def test_residence_question_is_answered_from_the_knowledge_base(rasa_stack):
-    replies = ask(rasa_stack, "e2e-titre", "est-ce que je peux avoir un titre de séjour si je porte plainte ?")
+    replies = ask(
+        rasa_stack, "e2e-titre", "est-ce que je peux avoir un titre de séjour si je porte plainte ?"
+    )
 
     [payload] = payloads(replies)
     assert payload["topic"] == "titre-sejour"
@@ -47,13 +50,16 @@ def test_typed_payload_cannot_set_a_slot(rasa_stack):
 
 def conversation(stack, sender):
     from bot.launcher import api_token
+
     with urllib.request.urlopen(
-            f"{stack.rasa_url}/conversations/{sender}/tracker?token={api_token()}", timeout=30) as reply:
+        f"{stack.rasa_url}/conversations/{sender}/tracker?token={api_token()}", timeout=30
+    ) as reply:
         return json.loads(reply.read())
 
 
 def test_tracker_api_needs_the_token(rasa_stack):
     import urllib.error
+
     try:
         urllib.request.urlopen(f"{rasa_stack.rasa_url}/conversations/e2e-titre/tracker", timeout=30)
         raise AssertionError("the HTTP API answered without a token")
@@ -63,6 +69,7 @@ def test_tracker_api_needs_the_token(rasa_stack):
 
 def test_erase_deletes_the_conversation_rows(rasa_stack):
     import sqlalchemy as sa
+
     ask(rasa_stack, "e2e-erase", "bonjour")
     ask(rasa_stack, "e2e-erase", "comment porter plainte ?")
     engine = sa.create_engine(rasa_stack.tracker_db_url)

@@ -3,6 +3,7 @@
 db_url runs each test on SQLite and, when TEST_POSTGRES_URL is set, also on PostgreSQL
 in a throw-away schema.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,6 +19,7 @@ if str(REPO_ROOT) not in sys.path:  # so `import knowledge` works however pytest
     sys.path.insert(0, str(REPO_ROOT))
 
 from kb_fixtures import write_content  # noqa: E402
+
 from project_paths import REPO_ROOT
 
 

@@ -1,19 +1,19 @@
 """Small content of our own for the knowledge tests (never the real, changing content)."""
+
 from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-
 
 TOPICS = {
     "titre-sejour": dict(
         title="Titre de séjour pour les victimes",
         audience="victime",
         answer="Si vous portez plainte ou témoignez, vous pouvez demander une carte de séjour "
-               "temporaire d'un an qui permet de travailler. Avant d'aller à la police, parlez "
-               "à une association ou à un avocat : 116 006 (France Victimes).",
+        "temporaire d'un an qui permet de travailler. Avant d'aller à la police, parlez "
+        "à une association ou à un avocat : 116 006 (France Victimes).",
         details="La carte est renouvelée pendant la procédure pénale. Après une condamnation, "
-                "une carte de résident de dix ans est possible.",
+        "une carte de résident de dix ans est possible.",
         related=["porter-plainte"],
         keywords=["papiers", "carte de séjour", "régularisation"],
     ),
@@ -21,11 +21,11 @@ TOPICS = {
         title="Porter plainte",
         audience="victime",
         answer="Vous pouvez porter plainte au commissariat, à la gendarmerie ou écrire au "
-               "procureur de la République. La police ne peut pas refuser votre plainte. Sans "
-               "titre de séjour, parlez d'abord à une association ou à un avocat. Pour être "
-               "conseillé(e) : 116 006 (France Victimes).",
+        "procureur de la République. La police ne peut pas refuser votre plainte. Sans "
+        "titre de séjour, parlez d'abord à une association ou à un avocat. Pour être "
+        "conseillé(e) : 116 006 (France Victimes).",
         details="Si vous avez peur des représailles, vous pouvez demander à être entendu(e) "
-                "de façon anonyme.",
+        "de façon anonyme.",
         related=["titre-sejour", "urgence"],
         keywords=["plainte", "police", "commissariat", "procureur"],
     ),
@@ -33,7 +33,7 @@ TOPICS = {
         title="Urgence : danger immédiat",
         audience="victime",
         answer="En danger immédiat, appelez le 17 ou le 112. Si vous ne pouvez pas parler, "
-               "envoyez un SMS au 114.",
+        "envoyez un SMS au 114.",
         details="Ces numéros sont gratuits et fonctionnent sans crédit.",
         related=[],
         keywords=["danger", "secours", "enfermé", "frappé"],
@@ -42,8 +42,8 @@ TOPICS = {
         title="Se soigner sans papiers",
         audience="victime",
         answer="Même sans papiers, vous pouvez être soigné(e). Il existe l'aide médicale de "
-               "l'État (AME) et les permanences d'accès aux soins de santé (PASS) à l'hôpital. "
-               "Pour être orienté(e) : 116 006 (France Victimes).",
+        "l'État (AME) et les permanences d'accès aux soins de santé (PASS) à l'hôpital. "
+        "Pour être orienté(e) : 116 006 (France Victimes).",
         details="Un soutien psychologique est aussi possible auprès des associations.",
         related=[],
         keywords=["médecin", "hôpital", "soins", "malade"],
@@ -71,7 +71,8 @@ def topic_yaml(topic_id: str, **changes) -> str:
         "answer: |",  # one sentence a line, as in the real content (rules read lines)
         textwrap.indent(spec["answer"].replace(". ", ".\n"), "  "),
         "details: |\n" + textwrap.indent(textwrap.fill(spec["details"], 80), "  ")
-        if spec["details"] else 'details: ""',
+        if spec["details"]
+        else 'details: ""',
         "sources:",
         f'  - title: "Source sur {topic_id}"',
         '    reference: "Code, art. 1"',

@@ -1,4 +1,5 @@
 """`python -m knowledge check`: one clear message per problem, naming file and field."""
+
 from __future__ import annotations
 
 import subprocess
@@ -19,15 +20,20 @@ def project(tmp_path, content_dir):
     for topic_id in TOPICS:
         intent = topic_id
         (nlu / f"{intent}.yml").write_text(
-            f'version: "3.1"\nnlu:\n- intent: {intent}\n  examples: |\n    - une question\n',
-            encoding="utf-8")
+            f'version: "3.1"\nnlu:\n- intent: {intent}\n  examples: |\n    - une question\n', encoding="utf-8"
+        )
     (nlu / "controle.yml").write_text(
         'version: "3.1"\nnlu:\n- intent: en_savoir_plus\n  examples: |\n    - plus\n'
-        '- intent: menu\n  examples: |\n    - menu\n'
-        '- intent: effacer_conversation\n  examples: |\n    - efface\n', encoding="utf-8")
+        "- intent: menu\n  examples: |\n    - menu\n"
+        "- intent: effacer_conversation\n  examples: |\n    - efface\n",
+        encoding="utf-8",
+    )
     domain = tmp_path / "domain.yml"
-    domain.write_text('version: "3.1"\nintents:\n  - titre-sejour\n  - urgence:\n      use_entities: []\n'
-                      "  - menu\n  - nlu_fallback\n", encoding="utf-8")
+    domain.write_text(
+        'version: "3.1"\nintents:\n  - titre-sejour\n  - urgence:\n      use_entities: []\n'
+        "  - menu\n  - nlu_fallback\n",
+        encoding="utf-8",
+    )
     required = tmp_path / "required.txt"
     required.write_text("titre-sejour\nporter-plainte\nurgence\n", encoding="utf-8")
     return {"content": content_dir, "nlu": nlu, "domain": domain, "required": required}
@@ -37,8 +43,19 @@ SOURCE_LINES = 6  # "sources:", title, reference, url, supports, verified_on
 
 
 def run_check(project, capsys) -> tuple[int, list[str], str]:
-    code = main(["check", "--content", str(project["content"]), "--nlu", str(project["nlu"]),
-                 "--domain", str(project["domain"]), "--required", str(project["required"])])
+    code = main(
+        [
+            "check",
+            "--content",
+            str(project["content"]),
+            "--nlu",
+            str(project["nlu"]),
+            "--domain",
+            str(project["domain"]),
+            "--required",
+            str(project["required"]),
+        ]
+    )
     out, err = capsys.readouterr()
     problems = [line for line in err.splitlines() if not line.startswith("FAILED")]
     return code, problems, out
@@ -77,7 +94,7 @@ def test_missing_sources(project, capsys):
     path = project["content"] / "sante.yml"
     lines = path.read_text(encoding="utf-8").splitlines()
     start = lines.index("sources:")
-    path.write_text("\n".join(lines[:start] + lines[start + SOURCE_LINES:]) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines[:start] + lines[start + SOURCE_LINES :]) + "\n", encoding="utf-8")
     problem = _single_problem(project, capsys)
     assert "sante.yml: sources: missing or empty" in problem
 
@@ -86,7 +103,7 @@ def test_empty_sources(project, capsys):
     path = project["content"] / "sante.yml"
     lines = path.read_text(encoding="utf-8").splitlines()
     start = lines.index("sources:")
-    lines[start:start + SOURCE_LINES] = ["sources: []"]
+    lines[start : start + SOURCE_LINES] = ["sources: []"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     problem = _single_problem(project, capsys)
     assert f"sante.yml:{start + 1}: sources: missing or empty" in problem
@@ -95,8 +112,11 @@ def test_empty_sources(project, capsys):
 @pytest.mark.parametrize("key", ["title", "reference", "url", "supports"])
 def test_source_without_required_key(project, capsys, key):
     path = project["content"] / "sante.yml"
-    lines = [l for l in path.read_text(encoding="utf-8").splitlines()
-             if not l.lstrip(" -").startswith(f"{key}:") or not l.startswith("  ")]
+    lines = [
+        l
+        for l in path.read_text(encoding="utf-8").splitlines()
+        if not l.lstrip(" -").startswith(f"{key}:") or not l.startswith("  ")
+    ]
     if key == "title":  # the item now starts at reference: keep it a list item
         lines = [l.replace("    reference", "  - reference") for l in lines]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -147,7 +167,8 @@ def test_missing_required_topic(project, capsys):
 
 def test_nlu_intent_without_topic(project, capsys):
     (project["nlu"] / "asile.yml").write_text(
-        'version: "3.1"\nnlu:\n- intent: asile\n  examples: |\n    - asile ?\n', encoding="utf-8")
+        'version: "3.1"\nnlu:\n- intent: asile\n  examples: |\n    - asile ?\n', encoding="utf-8"
+    )
     problem = _single_problem(project, capsys)
     assert "asile.yml: intent asile: no topic 'asile'" in problem
 
@@ -180,7 +201,12 @@ def test_list_prints_sorted_ids(content_dir, capsys):
 
 def test_repository_content_passes_check():
     """The real content, NLU data and domain (fails until the content is complete)."""
-    result = subprocess.run([sys.executable, "-m", "knowledge", "check"], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "knowledge", "check"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("OK: ")

@@ -1,4 +1,5 @@
 """Parsing of content files: the schema, and errors that name file, line and field."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -19,9 +20,15 @@ def test_parses_every_key_into_frozen_dataclasses(content_dir):
     assert topic.updated_on == date(2026, 11, 26)
     assert topic.answer.startswith("Si vous portez plainte")
     assert topic.details.startswith("La carte est renouvelée")
-    assert topic.sources == (Source("Source sur titre-sejour", "Code, art. 1",
-                                    "https://example.org/titre-sejour", date(2026, 11, 20),
-                                    "Ce que dit la fiche titre-sejour"),)
+    assert topic.sources == (
+        Source(
+            "Source sur titre-sejour",
+            "Code, art. 1",
+            "https://example.org/titre-sejour",
+            date(2026, 11, 20),
+            "Ce que dit la fiche titre-sejour",
+        ),
+    )
     assert topic.related == ("porter-plainte",)
     assert topic.keywords == ("papiers", "carte de séjour", "régularisation")
     with pytest.raises(AttributeError):
@@ -68,18 +75,21 @@ def test_bad_indentation_names_the_line(content_dir):
     assert "sante.yml:3:" in _error(path)
 
 
-@pytest.mark.parametrize("old, new, field, words", [
-    ("version: 1", "version: un", "version", "positive integer"),
-    ("audience: victime", "audience: victimes", "audience", "not one of"),
-    ("updated_on: 2026-11-26", "updated_on: hier", "updated_on", "date"),
-    ('title: "Se soigner sans papiers"', 'title: "' + "x" * 41 + '"', "title", "at most 40"),
-    ("id: sante", "id: Santé", "id", "lowercase"),
-    ("keywords: [", "keyword: [", "keyword", "unknown key"),
-])
+@pytest.mark.parametrize(
+    "old, new, field, words",
+    [
+        ("version: 1", "version: un", "version", "positive integer"),
+        ("audience: victime", "audience: victimes", "audience", "not one of"),
+        ("updated_on: 2026-11-26", "updated_on: hier", "updated_on", "date"),
+        ('title: "Se soigner sans papiers"', 'title: "' + "x" * 41 + '"', "title", "at most 40"),
+        ("id: sante", "id: Santé", "id", "lowercase"),
+        ("keywords: [", "keyword: [", "keyword", "unknown key"),
+    ],
+)
 def test_field_errors_name_file_line_and_field(content_dir, old, new, field, words):
     path = content_dir / "sante.yml"
     text = topic_yaml("sante")
-    line = text[:text.index(old)].count("\n") + 1
+    line = text[: text.index(old)].count("\n") + 1
     path.write_text(text.replace(old, new), encoding="utf-8")
     message = _error(path)
     assert f"sante.yml:{line}: {field}:" in message

@@ -1,4 +1,5 @@
 """Loading content into the database: idempotent, atomic, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,10 @@ def dump(url: str) -> dict[str, list[tuple]]:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            return {table.name: sorted(tuple(row) for row in connection.execute(select(table)))
-                    for table in TABLES}
+            return {
+                table.name: sorted(tuple(row) for row in connection.execute(select(table)))
+                for table in TABLES
+            }
     finally:
         engine.dispose()
 
@@ -77,8 +80,9 @@ def test_malformed_file_leaves_previous_database_intact(db_url, content_dir):
 def test_invalid_field_names_file_line_and_field(db_url, content_dir):
     load_database(db_url, content_dir)
     before = dump(db_url)
-    (content_dir / "sante.yml").write_text(topic_yaml("sante").replace("version: 1", "version: -3"),
-                                           encoding="utf-8")
+    (content_dir / "sante.yml").write_text(
+        topic_yaml("sante").replace("version: 1", "version: -3"), encoding="utf-8"
+    )
     with pytest.raises(ContentError, match=r"sante\.yml:4: version: must be a positive integer"):
         load_database(db_url, content_dir)
     assert dump(db_url) == before

@@ -1,6 +1,7 @@
 """The content rules of issue #16: honest sources (supports, no home pages, stale list)
 and plain, safe words for people in distress (knowledge/style.py). Each rule has a bad
 fixture that must fail; the real content is checked last."""
+
 from __future__ import annotations
 
 import subprocess
@@ -24,8 +25,8 @@ def project(tmp_path, content_dir):
     for topic_id in TOPICS:
         intent = topic_id
         (nlu / f"{intent}.yml").write_text(
-            f'version: "3.1"\nnlu:\n- intent: {intent}\n  examples: |\n    - une question\n',
-            encoding="utf-8")
+            f'version: "3.1"\nnlu:\n- intent: {intent}\n  examples: |\n    - une question\n', encoding="utf-8"
+        )
     domain = tmp_path / "domain.yml"
     domain.write_text('version: "3.1"\nintents:\n  - titre-sejour\n', encoding="utf-8")
     required = tmp_path / "required.txt"
@@ -34,8 +35,19 @@ def project(tmp_path, content_dir):
 
 
 def check_problems(project, capsys) -> list[str]:
-    code = main(["check", "--content", str(project["content"]), "--nlu", str(project["nlu"]),
-                 "--domain", str(project["domain"]), "--required", str(project["required"])])
+    code = main(
+        [
+            "check",
+            "--content",
+            str(project["content"]),
+            "--nlu",
+            str(project["nlu"]),
+            "--domain",
+            str(project["domain"]),
+            "--required",
+            str(project["required"]),
+        ]
+    )
     _, err = capsys.readouterr()
     problems = [line for line in err.splitlines() if not line.startswith("FAILED")]
     assert (code == 0) == (not problems)
@@ -43,8 +55,7 @@ def check_problems(project, capsys) -> list[str]:
 
 
 def write(project, topic_id, **changes):
-    (project["content"] / f"{topic_id}.yml").write_text(topic_yaml(topic_id, **changes),
-                                                        encoding="utf-8")
+    (project["content"] / f"{topic_id}.yml").write_text(topic_yaml(topic_id, **changes), encoding="utf-8")
 
 
 def only_problem(project, capsys) -> str:
@@ -59,40 +70,52 @@ def test_fixture_content_follows_every_rule(project, capsys):
 
 # ---------------------------------------------------------------- honest sources
 
-@pytest.mark.parametrize("url", [
-    "https://www.service-public.fr",
-    "https://www.legifrance.gouv.fr/",
-    "https://www.coe.int/fr/",
-    "https://www.coe.int/en",
-    "http://example.org/fr-fr/",
-])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.service-public.fr",
+        "https://www.legifrance.gouv.fr/",
+        "https://www.coe.int/fr/",
+        "https://www.coe.int/en",
+        "http://example.org/fr-fr/",
+    ],
+)
 def test_home_page_urls_are_refused(url):
     assert "home page" in url_problem(url)
 
 
-@pytest.mark.parametrize("url", [
-    "https://www.service-public.fr/particuliers/vosdroits/F32257",
-    "https://www.gisti.org/spip.php?article7049",
-    "https://example.org/?p=12",
-    "repo:README.md",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.service-public.fr/particuliers/vosdroits/F32257",
+        "https://www.gisti.org/spip.php?article7049",
+        "https://example.org/?p=12",
+        "repo:README.md",
+    ],
+)
 def test_page_urls_and_repository_files_are_accepted(url):
     assert url_problem(url) is None
 
 
-@pytest.mark.parametrize("url, words", [
-    ("repo:pas/de/fichier.md", "no such file"),
-    ("repo:../etc/passwd", "no such file"),
-    ("ftp://example.org/fiche", "must start with"),
-])
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("repo:pas/de/fichier.md", "no such file"),
+        ("repo:../etc/passwd", "no such file"),
+        ("ftp://example.org/fiche", "must start with"),
+    ],
+)
 def test_other_urls_are_refused(url, words):
     assert words in url_problem(url)
 
 
 def test_home_page_source_names_file_line_and_field(project, capsys):
     path = project["content"] / "sante.yml"
-    path.write_text(topic_yaml("sante").replace("https://example.org/sante", "https://www.service-public.fr"),
-                    encoding="utf-8")
+    path.write_text(
+        topic_yaml("sante").replace("https://example.org/sante", "https://www.service-public.fr"),
+        encoding="utf-8",
+    )
     problem = only_problem(project, capsys)
     assert "sante.yml:" in problem and "sources[0].url:" in problem and "home page" in problem
 
@@ -104,8 +127,7 @@ def test_supports_is_required_and_verified_on_optional(content_dir):
     topic = parse_topic_file(path)
     assert topic.sources[0].verified_on is None
     assert topic.sources[0].supports == "Ce que dit la fiche sante"
-    path.write_text("\n".join(l for l in text.splitlines() if "supports:" not in l) + "\n",
-                    encoding="utf-8")
+    path.write_text("\n".join(l for l in text.splitlines() if "supports:" not in l) + "\n", encoding="utf-8")
     with pytest.raises(ContentError, match=r"sources\[0\]\.supports: missing or empty"):
         parse_topic_file(path)
 
@@ -118,10 +140,11 @@ def test_months_before_keeps_the_day_or_the_end_of_a_short_month():
 
 def test_stale_lists_sources_never_verified_or_too_old(content_dir, capsys):
     (content_dir / "sante.yml").write_text(
-        topic_yaml("sante").replace("    verified_on: 2026-11-20\n", ""), encoding="utf-8")
+        topic_yaml("sante").replace("    verified_on: 2026-11-20\n", ""), encoding="utf-8"
+    )
     (content_dir / "urgence.yml").write_text(
-        topic_yaml("urgence").replace("verified_on: 2026-11-20", "verified_on: 2025-06-01"),
-        encoding="utf-8")
+        topic_yaml("urgence").replace("verified_on: 2026-11-20", "verified_on: 2025-06-01"), encoding="utf-8"
+    )
     code = main(["stale", "--content", str(content_dir), "--months", "12", "--today", "2026-11-30"])
     out = capsys.readouterr().out
     assert code == 0
@@ -134,9 +157,14 @@ def test_stale_lists_sources_never_verified_or_too_old(content_dir, capsys):
 
 # ---------------------------------------------------------------- plain words, victim answers
 
+
 def test_sentence_longer_than_20_words(project, capsys):
-    write(project, "urgence", answer="En danger immédiat, si quelqu'un vous frappe ou vous menace chez vous ou dans "
-                                     "la rue, la nuit comme le jour, appelez le 17 ou le 112.")
+    write(
+        project,
+        "urgence",
+        answer="En danger immédiat, si quelqu'un vous frappe ou vous menace chez vous ou dans "
+        "la rue, la nuit comme le jour, appelez le 17 ou le 112.",
+    )
     problem = only_problem(project, capsys)
     assert "urgence.yml:" in problem and "answer: sentence of 27 words" in problem
 
@@ -149,29 +177,40 @@ def test_article_number_in_a_victim_answer(project, capsys, words):
 
 
 def test_article_numbers_are_fine_in_details_and_professional_answers(project, capsys):
-    write(project, "urgence", details="Voir l'article L425-1 et l'article 706-57 du Code de procédure pénale.")
+    write(
+        project, "urgence", details="Voir l'article L425-1 et l'article 706-57 du Code de procédure pénale."
+    )
     write(project, "salutation", audience="professionnel", answer="La carte de l'article L425-1 du CESEDA.")
     assert check_problems(project, capsys) == []
 
 
 def test_acronym_not_explained(project, capsys):
-    write(project, "urgence", answer="L'OFPRA étudie la demande. En danger immédiat, appelez le 17 ou le 112.")
+    write(
+        project, "urgence", answer="L'OFPRA étudie la demande. En danger immédiat, appelez le 17 ou le 112."
+    )
     problem = only_problem(project, capsys)
     assert "urgence.yml:" in problem and "acronym OFPRA not explained" in problem
 
 
-@pytest.mark.parametrize("text", [
-    "L'OFPRA (Office français de protection des réfugiés et apatrides) étudie la demande.",
-    "L'OFPRA – l'office de protection des réfugiés – étudie la demande.",
-    "L'office de protection des réfugiés (OFPRA) étudie la demande. Puis l'OFPRA décide.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "L'OFPRA (Office français de protection des réfugiés et apatrides) étudie la demande.",
+        "L'OFPRA – l'office de protection des réfugiés – étudie la demande.",
+        "L'office de protection des réfugiés (OFPRA) étudie la demande. Puis l'OFPRA décide.",
+    ],
+)
 def test_explained_acronyms_pass(project, capsys, text):
     write(project, "urgence", answer=f"{text} En danger immédiat, appelez le 17 ou le 112.")
     assert check_problems(project, capsys) == []
 
 
 def test_last_line_without_a_concrete_next_step(project, capsys):
-    write(project, "urgence", answer="En danger immédiat, appelez le 17 ou le 112. Faites-vous aider par une association.")
+    write(
+        project,
+        "urgence",
+        answer="En danger immédiat, appelez le 17 ou le 112. Faites-vous aider par une association.",
+    )
     problem = only_problem(project, capsys)
     assert "urgence.yml:" in problem and "last line must give one concrete next step" in problem
 
@@ -183,12 +222,16 @@ def test_a_number_inside_another_number_is_no_contact(project, capsys):
 
 # ---------------------------------------------------------------- safety, every text
 
-@pytest.mark.parametrize("promise", [
-    "Si vous portez plainte, vous obtiendrez une carte de séjour.",
-    "Vous aurez droit à une carte de séjour.",
-    "Vous recevrez un récépissé.",
-    "Porter plainte vous ouvre le droit à une carte.",
-])
+
+@pytest.mark.parametrize(
+    "promise",
+    [
+        "Si vous portez plainte, vous obtiendrez une carte de séjour.",
+        "Vous aurez droit à une carte de séjour.",
+        "Vous recevrez un récépissé.",
+        "Porter plainte vous ouvre le droit à une carte.",
+    ],
+)
 def test_promises_are_refused_even_in_details_and_professional_texts(project, capsys, promise):
     write(project, "salutation", audience="professionnel", details=promise)
     problem = only_problem(project, capsys)
@@ -229,7 +272,11 @@ def test_a_topic_title_in_quotes_is_no_police_advice(project, capsys):
 
 
 def test_arrest_without_lawyer_and_interpreter(project, capsys):
-    write(project, "urgence", details="Si vous êtes arrêté(e), dites que vous avez été forcé(e) et parlez-en à un avocat.")
+    write(
+        project,
+        "urgence",
+        details="Si vous êtes arrêté(e), dites que vous avez été forcé(e) et parlez-en à un avocat.",
+    )
     problem = only_problem(project, capsys)
     assert "urgence.yml:" in problem and "lawyer and an interpreter" in problem
 
@@ -240,6 +287,7 @@ def test_arrest_with_lawyer_and_interpreter_passes(project, capsys):
 
 
 # ---------------------------------------------------------------- the real content
+
 
 def test_every_real_topic_follows_the_content_rules():
     """Lists every answer or text of knowledge/content/ that breaks a rule (all files,
@@ -253,7 +301,12 @@ def test_every_real_topic_follows_the_content_rules():
 
 
 def test_stale_runs_on_the_real_content():
-    result = subprocess.run([sys.executable, "-m", "knowledge", "stale", "--months", "12"],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "knowledge", "stale", "--months", "12"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "source(s) to check" in result.stdout.splitlines()[-1]

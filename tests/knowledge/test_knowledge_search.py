@@ -1,16 +1,17 @@
 """Search: text normalisation and sanity on our own questions (not the held-out set)."""
+
 from __future__ import annotations
 
 import asyncio
 
 import pytest
 
-from lab import evaluate_search
 from knowledge.content import load_content
 from knowledge.loader import load_database
 from knowledge.search import index_rows
 from knowledge.store import KnowledgeBase
 from knowledge.text import fold, terms
+from lab import evaluate_search
 
 
 def test_fold_lowercases_and_drops_accents():
@@ -41,16 +42,19 @@ def kb(db_url, content_dir):
     base.close()
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("comment obtenir une carte de séjour", "titre-sejour"),
-    ("est ce que je peux travailler avec la carte", "titre-sejour"),
-    ("ou aller pour deposer une plainte", "porter-plainte"),
-    ("le commissariat refuse ma plainte", "porter-plainte"),
-    ("il me frappe je suis en danger", "urgence"),
-    ("quel numero appeler vite", "urgence"),
-    ("je suis malade et je n ai pas de papiers, je peux voir un medecin ?", "sante"),
-    ("HOPITAL sans argent", "sante"),
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("comment obtenir une carte de séjour", "titre-sejour"),
+        ("est ce que je peux travailler avec la carte", "titre-sejour"),
+        ("ou aller pour deposer une plainte", "porter-plainte"),
+        ("le commissariat refuse ma plainte", "porter-plainte"),
+        ("il me frappe je suis en danger", "urgence"),
+        ("quel numero appeler vite", "urgence"),
+        ("je suis malade et je n ai pas de papiers, je peux voir un medecin ?", "sante"),
+        ("HOPITAL sans argent", "sante"),
+    ],
+)
 def test_right_topic_comes_first(kb, question, expected):
     assert asyncio.run(kb.search(question))[0].id == expected
 
@@ -84,7 +88,9 @@ def test_evaluate_search_reports_rates(tmp_path, content_dir, capsys):
         "    - ecrire au procureur\n"
         "- intent: sante\n  examples: |\n    - voir un medecin\n    - xylophone\n"
         "- intent: salutation\n  examples: |\n    - bonjour\n"
-        "- intent: menu\n  examples: |\n    - menu\n", encoding="utf-8")
+        "- intent: menu\n  examples: |\n    - menu\n",
+        encoding="utf-8",
+    )
     assert evaluate_search.main(["--heldout", str(heldout), "--content", str(content_dir)]) == 0
     out = capsys.readouterr().out
     assert "questions: 4" in out and "top-1: 3/4 = 75.0%" in out and "top-3: 3/4" in out

@@ -1,4 +1,5 @@
 """The async read API the actions use."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,9 +29,15 @@ def test_get_returns_the_topic_as_in_the_content(kb, content_dir):
     for topic_id in TOPICS:
         assert asyncio.run(kb.get(topic_id)) == expected[topic_id]
     topic = asyncio.run(kb.get("titre-sejour"))
-    assert topic.sources == (Source("Source sur titre-sejour", "Code, art. 1",
-                                    "https://example.org/titre-sejour", date(2026, 11, 20),
-                                    "Ce que dit la fiche titre-sejour"),)
+    assert topic.sources == (
+        Source(
+            "Source sur titre-sejour",
+            "Code, art. 1",
+            "https://example.org/titre-sejour",
+            date(2026, 11, 20),
+            "Ce que dit la fiche titre-sejour",
+        ),
+    )
 
 
 def test_get_unknown_topic_is_none(kb):
@@ -47,8 +54,12 @@ def test_a_reloaded_knowledge_base_is_seen_at_the_next_read(db_url, content_dir,
     before = asyncio.run(kb.get("sante"))
     assert asyncio.run(kb.get("sante")) is before  # unchanged content: read from memory
     changed = content_dir / "sante.yml"
-    changed.write_text(changed.read_text(encoding="utf-8").replace(
-        before.answer.strip().splitlines()[0], "Réponse corrigée."), encoding="utf-8")
+    changed.write_text(
+        changed.read_text(encoding="utf-8").replace(
+            before.answer.strip().splitlines()[0], "Réponse corrigée."
+        ),
+        encoding="utf-8",
+    )
     load_database(db_url, content_dir)
     after = asyncio.run(kb.get("sante"))
     assert after.answer.startswith("Réponse corrigée.") and after != before
@@ -56,7 +67,9 @@ def test_a_reloaded_knowledge_base_is_seen_at_the_next_read(db_url, content_dir,
 
 def test_a_database_without_stamp_is_read_every_time(db_url, content_dir, kb):
     from sqlalchemy import text
+
     from knowledge.db import make_engine
+
     engine = make_engine(db_url)
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE kb_stamp"))  # as loaded by an older version
@@ -68,7 +81,9 @@ def test_a_database_without_stamp_is_read_every_time(db_url, content_dir, kb):
 
 def test_get_many_keeps_the_order_asked_and_leaves_out_unknown_ids(kb):
     assert [t.id for t in asyncio.run(kb.get_many(["urgence", "nulle-part", "sante"]))] == [
-        "urgence", "sante"]
+        "urgence",
+        "sante",
+    ]
     assert asyncio.run(kb.get_many([])) == []
 
 

@@ -1,4 +1,5 @@
 """The offline French spaCy pipeline builder (lab/spacy_fr.py)."""
+
 import importlib.util
 
 import pytest

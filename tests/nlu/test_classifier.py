@@ -1,4 +1,5 @@
 """Unit tests of the linear intent classifier (nlu/classifier.py)."""
+
 import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -13,17 +14,25 @@ from project_paths import HELDOUT_DIR, NLU_DATA_DIR
 
 EXAMPLES = {
     "salutation": ["bonjour", "salut", "bonsoir", "coucou", "bonjour à vous"],
-    "sante": ["je suis malade", "voir un médecin", "aller à l'hôpital", "j'ai mal au ventre",
-              "un docteur sans papiers"],
-    "asile": ["demander l'asile", "statut de réfugié", "protection subsidiaire",
-              "entretien à l'ofpra", "demande d'asile en france"],
+    "sante": [
+        "je suis malade",
+        "voir un médecin",
+        "aller à l'hôpital",
+        "j'ai mal au ventre",
+        "un docteur sans papiers",
+    ],
+    "asile": [
+        "demander l'asile",
+        "statut de réfugié",
+        "protection subsidiaire",
+        "entretien à l'ofpra",
+        "demande d'asile en france",
+    ],
 }
 
 
 def _training_data():
-    return TrainingData(
-        [Message(data={TEXT: t, INTENT: i}) for i, texts in EXAMPLES.items() for t in texts]
-    )
+    return TrainingData([Message(data={TEXT: t, INTENT: i}) for i, texts in EXAMPLES.items() for t in texts])
 
 
 @pytest.fixture()
@@ -104,15 +113,24 @@ def test_dense_features_required_when_configured(storage):
 def test_fast_rows_equal_sklearn_features():
     """TfidfRows (used at run time) gives sklearn's TF-IDF features, on the real training
     and held-out sentences and on edge cases (empty, unknown words only, repeats)."""
+    from lab.tune import load_training
     from nlu.classifier import TfidfRows, _build_vectorizer, text_features
     from retrain.evaluate import load_heldout
-    from lab.tune import load_training
 
     texts, _ = load_training(NLU_DATA_DIR)
-    vectorizers = [_build_vectorizer("word", (1, 2), True).fit(texts),
-                   _build_vectorizer("char_wb", (2, 5), True).fit(texts)]
+    vectorizers = [
+        _build_vectorizer("word", (1, 2), True).fit(texts),
+        _build_vectorizer("char_wb", (2, 5), True).fit(texts),
+    ]
     probes = [e.text for e in load_heldout(HELDOUT_DIR)] + [
-        "", "   ", "zzzz qqqq", "aide aide aide aide", "l'OFPRA !!!", "🙂", "a" * 3000]
+        "",
+        "   ",
+        "zzzz qqqq",
+        "aide aide aide aide",
+        "l'OFPRA !!!",
+        "🙂",
+        "a" * 3000,
+    ]
     for batch in (texts[:400], probes, probes[:1]):
         expected = text_features(vectorizers, batch)
         got = TfidfRows(vectorizers).transform(batch)

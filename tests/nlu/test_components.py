@@ -2,6 +2,7 @@
 
 Every sentence here is written for the tests; none comes from heldout/.
 """
+
 import logging
 
 import pytest
@@ -9,14 +10,13 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.danger import DangerDetector
-from project_paths import CONFIG_FILE
 from nlu.components import (
     ORIGINAL_TEXT_KEY,
     SAFETY_NET_KEY,
     EmergencySafetyNet,
     TextNormalizer,
 )
+from nlu.danger import DangerDetector
 from nlu.emergency import DEFAULT_KEYWORDS_FILE, EmergencyMatcher
 from nlu.normalize import (
     collapse_repeats,
@@ -26,9 +26,10 @@ from nlu.normalize import (
     normalize,
     normalize_typography,
 )
-
+from project_paths import CONFIG_FILE
 
 # --- normalisation helpers -------------------------------------------------------
+
 
 def test_typography_apostrophes_quotes_spaces():
     assert normalize_typography("J’ai l‘adresse « ici »\u00a0!") == "J'ai l'adresse \" ici \" !"
@@ -69,6 +70,7 @@ def test_fold_for_keywords():
 
 # --- TextNormalizer ---------------------------------------------------------------
 
+
 def _msg(text, **data):
     return Message(data={TEXT: text, **data})
 
@@ -93,7 +95,10 @@ def test_normalizer_leaves_payloads_alone():
 def test_normalizer_training_data():
     normalizer = TextNormalizer({"accents": True})
     data = TrainingData(
-        [_msg("Je suis VICTIME", intent="definition-traite"), _msg("Où dormir ?", intent="protection-hebergement")]
+        [
+            _msg("Je suis VICTIME", intent="definition-traite"),
+            _msg("Où dormir ?", intent="protection-hebergement"),
+        ]
     )
     normalizer.process_training_data(data)
     assert [m.get(TEXT) for m in data.training_examples] == ["je suis victime", "ou dormir ?"]
@@ -114,6 +119,7 @@ def test_normalizer_ignores_messages_without_text():
 
 
 # --- Emergency matcher ------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def matcher():
@@ -200,6 +206,7 @@ def test_immediacy_overrides_unless(matcher):
 
 # --- EmergencySafetyNet -----------------------------------------------------------
 
+
 def _net(**config):
     full = {**EmergencySafetyNet.get_default_config(), **config}
     return EmergencySafetyNet(full, EmergencyMatcher.from_file(full["keywords_file"]))
@@ -217,7 +224,9 @@ def _classified(text, intent, confidence, ranking):
 
 def test_net_overrides_fallback():
     message = _classified(
-        "au secours", "nlu_fallback", 0.5,
+        "au secours",
+        "nlu_fallback",
+        0.5,
         [("nlu_fallback", 0.5), ("salutation", 0.4), ("urgence", 0.3)],
     )
     _net().process([message])
@@ -230,30 +239,46 @@ def test_net_overrides_fallback():
 
 
 def test_net_overrides_confident_other_intent():
-    message = _classified("il me frappe, je peux porter plainte ?", "porter-plainte", 0.97,
-                          [("porter-plainte", 0.97), ("urgence", 0.02)])
+    message = _classified(
+        "il me frappe, je peux porter plainte ?",
+        "porter-plainte",
+        0.97,
+        [("porter-plainte", 0.97), ("urgence", 0.02)],
+    )
     _net().process([message])
     assert message.get(INTENT)["name"] == "urgence"
     assert message.get(SAFETY_NET_KEY)["overridden_intent"] == "porter-plainte"
 
 
 def test_net_leaves_other_messages_alone():
-    message = _classified("est-ce dangereux de porter plainte", "porter-plainte", 0.9,
-                          [("porter-plainte", 0.9), ("urgence", 0.05)])
+    message = _classified(
+        "est-ce dangereux de porter plainte",
+        "porter-plainte",
+        0.9,
+        [("porter-plainte", 0.9), ("urgence", 0.05)],
+    )
     _net().process([message])
     assert message.get(INTENT) == {"name": "porter-plainte", "confidence": 0.9}
     assert message.get(SAFETY_NET_KEY) is None
 
 
 def test_net_rescues_fallback_when_classifier_leaned_to_urgence():
-    message = _classified("jsp quoi faire il est la", "nlu_fallback", 0.5,
-                          [("nlu_fallback", 0.5), ("urgence", 0.45), ("salutation", 0.4)])
+    message = _classified(
+        "jsp quoi faire il est la",
+        "nlu_fallback",
+        0.5,
+        [("nlu_fallback", 0.5), ("urgence", 0.45), ("salutation", 0.4)],
+    )
     _net().process([message])
     assert message.get(INTENT)["name"] == "urgence"
     assert message.get(SAFETY_NET_KEY)["reason"] == "fallback_rescue"
 
-    message = _classified("jsp quoi faire il est la", "nlu_fallback", 0.5,
-                          [("nlu_fallback", 0.5), ("urgence", 0.45), ("salutation", 0.4)])
+    message = _classified(
+        "jsp quoi faire il est la",
+        "nlu_fallback",
+        0.5,
+        [("nlu_fallback", 0.5), ("urgence", 0.45), ("salutation", 0.4)],
+    )
     _net(rescue_fallback=False).process([message])
     assert message.get(INTENT)["name"] == "nlu_fallback"
 
@@ -291,6 +316,7 @@ def test_components_never_log_text(caplog):
 
 
 # --- Registration in Rasa's recipe ------------------------------------------------
+
 
 def test_components_are_registered_and_configurable():
     from rasa.engine.recipes.default_recipe import DefaultV1Recipe

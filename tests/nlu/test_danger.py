@@ -1,4 +1,5 @@
 """The danger detector component: trained on a tiny set, persisted, loaded, applied."""
+
 import textwrap
 
 import pytest
@@ -14,7 +15,7 @@ TINY = textwrap.dedent("""\
     version: 1
     examples:
     """) + "".join(
-    f"- {{text: \"{text}\", lang: fr, label: {label}, case: {case}}}\n"
+    f'- {{text: "{text}", lang: fr, label: {label}, case: {case}}}\n'
     for text, label, case in [
         ("il me suit dans la rue", "danger", "general"),
         ("un homme me suit maintenant", "danger", "general"),
@@ -30,7 +31,8 @@ TINY = textwrap.dedent("""\
         ("merci beaucoup", "safe", "null"),
         ("bonjour", "safe", "null"),
         ("que faire si on me suivait un jour", "safe", "null"),
-    ])
+    ]
+)
 
 
 @pytest.fixture
@@ -48,8 +50,13 @@ def _context():
 def _trained(tmp_path, data_dir, **config):
     (tmp_path / "storage").mkdir(parents=True)
     storage = LocalModelStorage(tmp_path / "storage")
-    config = {**DangerDetector.get_default_config(), "data_dir": str(data_dir),
-              "threshold": 0.5, "keywords": False, **config}
+    config = {
+        **DangerDetector.get_default_config(),
+        "data_dir": str(data_dir),
+        "threshold": 0.5,
+        "keywords": False,
+        **config,
+    }
     detector = DangerDetector.create(config, storage, Resource("danger"), _context())
     detector.train(TrainingData([]))
     return DangerDetector.load(config, storage, Resource("danger"), _context())
@@ -64,11 +71,13 @@ def _message(text, intent="titre-sejour"):
 
 def test_loaded_model_flags_danger_with_its_case_and_adds_the_entity(tmp_path, data_dir):
     detector = _trained(tmp_path, data_dir)
-    [danger, child, safe] = detector.process([
-        _message("un homme me suit dans la rue"),
-        _message("mon fils est enfermé chez eux"),
-        _message("comment avoir un titre de séjour"),
-    ])
+    [danger, child, safe] = detector.process(
+        [
+            _message("un homme me suit dans la rue"),
+            _message("mon fils est enfermé chez eux"),
+            _message("comment avoir un titre de séjour"),
+        ]
+    )
     assert danger.get("danger")["detected"] is True and danger.get("danger")["case"] == "general"
     assert [e["entity"] for e in danger.get("entities")] == ["danger_general"]
     assert danger.get("intent")["name"] == "titre-sejour"  # the topic answer still follows
@@ -98,8 +107,7 @@ def test_threshold_one_flags_nothing(tmp_path, data_dir):
 
 def test_untrained_detector_flags_nothing(tmp_path):
     storage = LocalModelStorage(tmp_path / "empty")
-    detector = DangerDetector.load(DangerDetector.get_default_config(), storage,
-                                   Resource("none"), _context())
+    detector = DangerDetector.load(DangerDetector.get_default_config(), storage, Resource("none"), _context())
     [message] = detector.process([_message("au secours")])
     assert message.get("danger") is None
 
@@ -108,13 +116,17 @@ def test_segments_cut_clauses_and_keep_the_joining_word():
     from nlu.danger import segments
 
     text = "il me frappe en ce moment, comment porter plainte ?"
-    assert segments(text, "clauses") == [text, "il me frappe en ce moment",
-                                         "comment porter plainte"]
+    assert segments(text, "clauses") == [text, "il me frappe en ce moment", "comment porter plainte"]
     assert segments("il est là et si je sors il me tue", "clauses")[1:] == [
-        "il est là", "si je sors il me tue"]  # "et" alone between two breaks: dropped
+        "il est là",
+        "si je sors il me tue",
+    ]  # "et" alone between two breaks: dropped
     assert segments(text, "message") == [text]
     assert segments("ضربني الآن و أنفي ينزف، كيف أقدم شكوى؟", "clauses")[1:] == [
-        "ضربني الآن", "و أنفي ينزف", "كيف أقدم شكوى"]
+        "ضربني الآن",
+        "و أنفي ينزف",
+        "كيف أقدم شكوى",
+    ]
 
 
 def test_a_danger_clause_followed_by_a_question_keeps_a_danger_score(tmp_path, data_dir):

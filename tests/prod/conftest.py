@@ -8,6 +8,7 @@ password, 2 action servers, 2 Rasa replicas, nginx, and the Telegram front (star
 its test, against a fake Bot API). supervisord is shut down and the database dropped at
 the end.
 """
+
 import os
 import secrets
 import shutil
@@ -64,16 +65,20 @@ def supervisor_status(profile: Profile) -> str:
 
 
 def wait_ready(profile: Profile, supervisord: subprocess.Popen) -> None:
-    urls = ([f"{profile.replica_url(i)}/webhooks/rest/" for i in range(profile.replicas)]
-            + [f"http://127.0.0.1:{p}/health" for p in profile.actions_ports]
-            + [f"{profile.rest_url}/healthz", f"{profile.public_url}/healthz"])
+    urls = (
+        [f"{profile.replica_url(i)}/webhooks/rest/" for i in range(profile.replicas)]
+        + [f"http://127.0.0.1:{p}/health" for p in profile.actions_ports]
+        + [f"{profile.rest_url}/healthz", f"{profile.public_url}/healthz"]
+    )
     deadline = time.monotonic() + READY_TIMEOUT
     while not all(answers(u) for u in urls):
         status = supervisor_status(profile)
         if supervisord.poll() is not None or "FATAL" in status or time.monotonic() > deadline:
-            logs = "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-2000:]}"
-                             for log in sorted([*profile.log_dir.glob("*.log"),
-                                                profile.prod_dir / "supervisord.out"]) if log.exists())
+            logs = "\n".join(
+                f"--- {log.name}\n{log.read_text(errors='replace')[-2000:]}"
+                for log in sorted([*profile.log_dir.glob("*.log"), profile.prod_dir / "supervisord.out"])
+                if log.exists()
+            )
             pytest.fail(f"The production profile did not start:\n{status}\n{logs}")
         time.sleep(1)
 
@@ -91,7 +96,8 @@ def prod(prod_db):
         rest_port = free_port()
     bot_api_port, webhook_port = free_port(), free_port()
     telegram = {
-        "TELEGRAM_BOT_TOKEN": "123456789:" + "AAH-prod_TOKEN-value-0123456789abcd",  # fake, split for secret scanners
+        "TELEGRAM_BOT_TOKEN": "123456789:"
+        + "AAH-prod_TOKEN-value-0123456789abcd",  # fake, split for secret scanners
         "TELEGRAM_API_URL": f"http://127.0.0.1:{bot_api_port}/bot",
         "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{public_port}/telegram/{secrets.token_hex(8)}",
         "TELEGRAM_WEBHOOK_PORT": str(webhook_port),
@@ -101,21 +107,38 @@ def prod(prod_db):
     }
     started = time.monotonic()
     # What assistant-init.service and `make run-prod` run first.
-    done = subprocess.run([sys.executable, "-m", "deploy.database", "init"], cwd=REPO_ROOT,
-                          env=dict(os.environ, TRACKER_DB_URL=prod_db), capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "deploy.database", "init"],
+        cwd=REPO_ROOT,
+        env=dict(os.environ, TRACKER_DB_URL=prod_db),
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     try:
-        profile = Profile(prod_dir=prod_dir, tracker_url=prod_db, knowledge_url=prod_db,
-                          public_port=public_port, rest_port=rest_port, model=model,
-                          telegram_env=telegram, telegram_autostart=False,
-                          ports_taken=[bot_api_port])
+        profile = Profile(
+            prod_dir=prod_dir,
+            tracker_url=prod_db,
+            knowledge_url=prod_db,
+            public_port=public_port,
+            rest_port=rest_port,
+            model=model,
+            telegram_env=telegram,
+            telegram_autostart=False,
+            ports_taken=[bot_api_port],
+        )
         profile.write()
     except SetupError as error:
         pytest.fail(f"The production profile could not be prepared: {error}")
     profile.bot_api_port = bot_api_port
     with open(prod_dir / "supervisord.out", "wb") as out:
-        supervisord = subprocess.Popen(profile.supervisord_command(), env=supervisord_env(),
-                                       stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        supervisord = subprocess.Popen(
+            profile.supervisord_command(),
+            env=supervisord_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_ready(profile, supervisord)
         profile.started_in = time.monotonic() - started
@@ -138,9 +161,23 @@ def redis_port(tmp_path_factory):
     port = free_port()
     directory = tmp_path_factory.mktemp("redis")
     process = subprocess.Popen(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-         "--appendonly", "no", "--dir", str(directory)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 10
     while True:
         try:

@@ -1,6 +1,7 @@
 """The lock store shared by the replicas (bot/lock_store.py), without Rasa servers:
 several stores (one per simulated replica, each with its own connection and event loop)
 take the lock of the same conversations at the same moments."""
+
 import asyncio
 import threading
 import time
@@ -50,7 +51,8 @@ def test_one_conversation_is_never_served_twice_at_once(redis_port):
             conversation = f"{run}-{round_}"
             await asyncio.wait_for(
                 asyncio.gather(*(message(lock_store, conversation) for _ in range(MESSAGES_PER_ROUND))),
-                timeout=10)
+                timeout=10,
+            )
 
     errors = []
 

@@ -5,6 +5,7 @@ servers behind their own upstream, the Telegram front.
 The tests run in file order on one profile (fixture `prod`, conftest.py); the last one
 stops a replica.
 """
+
 import asyncio
 import base64
 import concurrent.futures
@@ -28,7 +29,7 @@ import websockets
 
 from deploy import database
 from knowledge.content import load_content
-from project_paths import REPO_ROOT, DEFAULT_MODEL
+from project_paths import DEFAULT_MODEL, REPO_ROOT
 
 TELEGRAM_TESTS = Path(__file__).resolve().parents[1] / "telegram"
 TITRE = "est-ce que je peux avoir un titre de séjour si je porte plainte ?"
@@ -40,7 +41,9 @@ EARLIER: Dict[str, int] = {}
 
 
 # --------------------------------------------------------------------------- helpers
-def http(url: str, data: bytes = None, headers: Dict[str, str] = None, timeout: float = 60) -> Tuple[int, bytes, Dict]:
+def http(
+    url: str, data: bytes = None, headers: Dict[str, str] = None, timeout: float = 60
+) -> Tuple[int, bytes, Dict]:
     request = urllib.request.Request(url, data=data, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:
@@ -56,9 +59,11 @@ def staff(prod, **headers: str) -> Dict[str, str]:
 
 
 def say(base: str, sender: str, text: str) -> List[dict]:
-    status, body, _ = http(f"{base}/webhooks/rest/webhook",
-                           json.dumps({"sender": sender, "message": text}).encode(),
-                           {"Content-Type": "application/json"})
+    status, body, _ = http(
+        f"{base}/webhooks/rest/webhook",
+        json.dumps({"sender": sender, "message": text}).encode(),
+        {"Content-Type": "application/json"},
+    )
     assert status == 200, (status, body[:300])
     return json.loads(body)
 
@@ -78,8 +83,9 @@ def stored_events(prod, sender: str) -> List[dict]:
     engine = sa.create_engine(prod.tracker_url)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(sa.text("SELECT data FROM events WHERE sender_id = :s "
-                                              "ORDER BY timestamp, id"), {"s": sender}).fetchall()
+            rows = connection.execute(
+                sa.text("SELECT data FROM events WHERE sender_id = :s ORDER BY timestamp, id"), {"s": sender}
+            ).fetchall()
     finally:
         engine.dispose()
     return [json.loads(row[0]) for row in rows]
@@ -185,8 +191,14 @@ def test_each_program_receives_only_its_own_settings(prod):
     assert front_secrets <= set(front) and front["RASA_URL"] == prod.rest_url
     assert not {"TRACKER_DB_URL", "KNOWLEDGE_DB_URL", "REDIS_PASSWORD"} & set(front)
     for other in (nginx, redis_env):
-        assert set(other) <= {"PATH", "LANG", "SUPERVISOR_ENABLED", "SUPERVISOR_SERVER_URL",
-                              "SUPERVISOR_PROCESS_NAME", "SUPERVISOR_GROUP_NAME"}, other
+        assert set(other) <= {
+            "PATH",
+            "LANG",
+            "SUPERVISOR_ENABLED",
+            "SUPERVISOR_SERVER_URL",
+            "SUPERVISOR_PROCESS_NAME",
+            "SUPERVISOR_GROUP_NAME",
+        }, other
     # Redis asks for its password.
     with pytest.raises(redis.AuthenticationError):
         redis.Redis(port=prod.redis_port).ping()
@@ -271,10 +283,15 @@ def test_widget_socket_stays_on_one_replica_and_talks_through_nginx(prod):
     # Polling: every request of one socket must reach the replica that holds it.
     status, body, _ = http(f"{base}/socket.io/?EIO=4&transport=polling", headers=staff(prod))
     sid = json.loads(body[1:])["sid"]
-    status, body, _ = http(f"{base}/socket.io/?EIO=4&transport=polling&sid={sid}", b"40",
-                           staff(prod, **{"Content-Type": "text/plain;charset=UTF-8", "Origin": base}))
+    status, body, _ = http(
+        f"{base}/socket.io/?EIO=4&transport=polling&sid={sid}",
+        b"40",
+        staff(prod, **{"Content-Type": "text/plain;charset=UTF-8", "Origin": base}),
+    )
     assert (status, body.lower()) == (200, b"ok")
-    status, body, _ = http(f"{base}/socket.io/?EIO=4&transport=polling&sid={sid}", headers=staff(prod, Origin=base))
+    status, body, _ = http(
+        f"{base}/socket.io/?EIO=4&transport=polling&sid={sid}", headers=staff(prod, Origin=base)
+    )
     assert status == 200 and body.startswith(b"40"), body
 
     async def conversation() -> List[dict]:
@@ -295,7 +312,9 @@ def test_widget_socket_stays_on_one_replica_and_talks_through_nginx(prod):
                     continue
                 event, *args = json.loads(packet[2:])
                 if event == "session_confirm" and not asked:
-                    await ws.send("42" + json.dumps(["user_uttered", {"message": TITRE, "session_id": args[0]}]))
+                    await ws.send(
+                        "42" + json.dumps(["user_uttered", {"message": TITRE, "session_id": args[0]}])
+                    )
                     asked = True
                 elif event == "bot_uttered":
                     received.append(args[0])
@@ -310,8 +329,10 @@ def test_widget_socket_stays_on_one_replica_and_talks_through_nginx(prod):
 def test_widget_requests_and_votes_are_rate_limited_per_address(prod):
     base = prod.public_url
     vote = json.dumps({"vote": "up"}).encode()
-    statuses = [http(f"{base}/webchat/feedback", vote, staff(prod, **{"Content-Type": "application/json"}))[0]
-                for _ in range(15)]
+    statuses = [
+        http(f"{base}/webchat/feedback", vote, staff(prod, **{"Content-Type": "application/json"}))[0]
+        for _ in range(15)
+    ]
     assert 429 in statuses and statuses[0] != 429, statuses
     statuses = [http(f"{base}/socket.io/?EIO=4&transport=polling", headers=staff(prod))[0] for _ in range(40)]
     assert 429 in statuses and statuses[0] == 200, statuses
@@ -340,7 +361,9 @@ def test_telegram_front_works_through_nginx(prod, tmp_path):
         try:
             await api.wait_for("setWebhook", timeout=60)
             await api.push_text(chat, TITRE)
-            answer = await api.wait_for("sendMessage", chat_id=chat, timeout=90, where=lambda c: bool(c.keyboard))
+            answer = await api.wait_for(
+                "sendMessage", chat_id=chat, timeout=90, where=lambda c: bool(c.keyboard)
+            )
             await api.quiet(1.0)
             return api, answer
         finally:
@@ -360,8 +383,11 @@ def test_telegram_front_works_through_nginx(prod, tmp_path):
     assert any(f"POST {path} 200" in line for line in lines)  # Telegram -> nginx -> front
     assert any("POST /webhooks/rest/webhook 200" in line for line in lines)  # front -> nginx -> Rasa
     # A compressed body never reaches the front (its parser would inflate it first).
-    status = http(f"{prod.public_url}{path}", b"\x1f\x8b", {"Content-Encoding": "gzip",
-                                                            "Content-Type": "application/json"})[0]
+    status = http(
+        f"{prod.public_url}{path}",
+        b"\x1f\x8b",
+        {"Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )[0]
     assert status == 415
 
 
@@ -371,11 +397,16 @@ def test_backup_restores_and_retention_runs_on_postgresql(prod, admin_url, tmp_p
     # pg_dump, watched: its command line must not hold the password (S13).
     spy = tmp_path / "bin"
     spy.mkdir()
-    (spy / "pg_dump").write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" > {tmp_path}/argv\n'
-                                 f'exec {shutil.which("pg_dump")} "$@"\n')
+    (spy / "pg_dump").write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$*" > {tmp_path}/argv\nexec {shutil.which("pg_dump")} "$@"\n'
+    )
     (spy / "pg_dump").chmod(0o755)
-    env = dict(os.environ, TRACKER_DB_URL=prod.tracker_url, BACKUP_DIR=str(tmp_path / "backups"),
-               PATH=f"{spy}:{os.environ['PATH']}")
+    env = dict(
+        os.environ,
+        TRACKER_DB_URL=prod.tracker_url,
+        BACKUP_DIR=str(tmp_path / "backups"),
+        PATH=f"{spy}:{os.environ['PATH']}",
+    )
     done = subprocess.run([str(REPO_ROOT / "deploy" / "backup.sh")], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     password = sa.engine.make_url(prod.tracker_url).password
@@ -389,8 +420,12 @@ def test_backup_restores_and_retention_runs_on_postgresql(prod, admin_url, tmp_p
     database.ensure_database(restored)
     try:
         with open(dump, "rb") as stdin:  # as docs/deploy.md does it
-            done = subprocess.run(["pg_restore", "--no-owner", "--no-privileges", f"--dbname={restored}"],
-                                  stdin=stdin, capture_output=True, text=True)
+            done = subprocess.run(
+                ["pg_restore", "--no-owner", "--no-privileges", f"--dbname={restored}"],
+                stdin=stdin,
+                capture_output=True,
+                text=True,
+            )
         assert done.returncode == 0, done.stderr
         count = "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM kb_topics)"
         engines = [sa.create_engine(u) for u in (prod.tracker_url, restored)]
@@ -403,15 +438,25 @@ def test_backup_restores_and_retention_runs_on_postgresql(prod, admin_url, tmp_p
     finally:
         database.drop_database(admin_url, name)
 
-    done = subprocess.run([sys.executable, "-m", "bot.retention", "--days", "30"], cwd=REPO_ROOT,
-                          env=dict(os.environ, TRACKER_DB_URL=prod.tracker_url), capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.retention", "--days", "30"],
+        cwd=REPO_ROOT,
+        env=dict(os.environ, TRACKER_DB_URL=prod.tracker_url),
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0 and "Deleted 0 message event(s)" in done.stderr, done.stderr[-2000:]
     # No statement (so no message text) in the server's log: applied, or the job says how.
     engine = sa.create_engine(prod.tracker_url)
     with engine.connect() as connection:
-        settings = connection.exec_driver_sql(
-            "select setconfig from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase "
-            "where d.datname = current_database()").scalars().all()
+        settings = (
+            connection.exec_driver_sql(
+                "select setconfig from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase "
+                "where d.datname = current_database()"
+            )
+            .scalars()
+            .all()
+        )
     engine.dispose()
     applied = any("log_min_error_statement=panic" in (s or []) for s in settings)
     assert applied or "log_min_error_statement = 'panic'" in done.stderr, done.stderr[-2000:]
@@ -442,9 +487,13 @@ def test_model_replacement_without_downtime(prod, tmp_path):
     talker = threading.Thread(target=talk)
     talker.start()
     try:
-        done = subprocess.run([str(REPO_ROOT / "deploy" / "rolling-restart.sh")], capture_output=True, text=True,
-                              env=dict(os.environ, SUPERVISOR_CONF=str(prod.config_file), SETTLE_SECONDS="2"),
-                              timeout=900)
+        done = subprocess.run(
+            [str(REPO_ROOT / "deploy" / "rolling-restart.sh")],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, SUPERVISOR_CONF=str(prod.config_file), SETTLE_SECONDS="2"),
+            timeout=900,
+        )
     finally:
         stop.set()
         talker.join(120)

@@ -1,5 +1,6 @@
 """What the reliability tests share: raw HTTP to a running stack, its tracker API, and
 the checks of "a clear answer"."""
+
 import importlib.util
 import json
 import re
@@ -8,9 +9,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List
 
+from rest_client import ask, payloads, post_raw, texts  # noqa: F401 (shared with other tests)
+
 from bot.channels import guard
 from bot.launcher import api_token
-from rest_client import ask, payloads, post_raw, texts  # noqa: F401 (shared with other tests)
 
 NORMAL_QUESTION = "comment porter plainte ?"
 NORMAL_TOPIC = "porter-plainte"
@@ -64,7 +66,6 @@ def stack_log(stack) -> str:
 
 def is_alive(stack) -> bool:
     return all(p.poll() is None for p in stack.processes)
-
 
 
 def launch(tmp: Path, **extra_env):

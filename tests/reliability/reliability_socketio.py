@@ -3,6 +3,7 @@ tests that speak to the real running stack.
 
 Long-polling transport: python-socketio's websocket transport needs a newer aiohttp
 than the one Rasa 3.6 pins (aiohttp.ClientWSTimeout is missing from aiohttp 3.9)."""
+
 import asyncio
 from typing import Any, Dict, List, Optional
 

@@ -6,21 +6,35 @@ Typed Rasa payloads (`/intent{"slot": "x"}`) are read as plain text, except the 
 payloads of our own buttons (bot/channels/guard.py: a typed `/titre-sejour` is the
 "Titre de séjour" button; `/en_savoir_plus{"topic": "<topic-id>"}` is "En savoir plus").
 """
+
 import asyncio
 import json
 import re
 
 import pytest
-
-from reliability_http import (NORMAL_QUESTION, NORMAL_TOPIC, ask, assert_clear_answer,
-                              assert_clear_refusal, assert_still_answers, channel_message,
-                              is_alive, payloads, post_raw, texts, tracker, user_events)
+from reliability_http import (
+    NORMAL_QUESTION,
+    NORMAL_TOPIC,
+    ask,
+    assert_clear_answer,
+    assert_clear_refusal,
+    assert_still_answers,
+    channel_message,
+    is_alive,
+    payloads,
+    post_raw,
+    texts,
+    tracker,
+    user_events,
+)
 from reliability_socketio import WidgetSession
 
 WITNESS = "rel-witness"
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\ufeff]")
-LONG_FRENCH = ("Bonjour, je travaille dans un restaurant sans être payée et le patron garde "
-               "mon passeport, est-ce que je peux porter plainte et avoir des papiers ? ")
+LONG_FRENCH = (
+    "Bonjour, je travaille dans un restaurant sans être payée et le patron garde "
+    "mon passeport, est-ce que je peux porter plainte et avoir des papiers ? "
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +80,7 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize("case_id, raw, status",
-                         REFUSED, ids=[case[0] for case in REFUSED])
+@pytest.mark.parametrize("case_id, raw, status", REFUSED, ids=[case[0] for case in REFUSED])
 def test_malformed_requests_get_a_4xx_with_a_reason(rasa_stack, witness, case_id, raw, status):
     got, reply = post_raw(rasa_stack, raw)
     assert_clear_refusal(got, reply)
@@ -86,7 +99,7 @@ TEXTS = [
     ("sql-or", "1' OR '1'='1' --"),
     ("sql-union", '" UNION SELECT sender_id, data FROM events --'),
     ("html-script", "<script>alert(document.cookie)</script>"),
-    ("html-img", '<img src=x onerror="fetch(\'//evil.example\')"><b>papiers</b>'),
+    ("html-img", "<img src=x onerror=\"fetch('//evil.example')\"><b>papiers</b>"),
     ("markdown-link", "[clique ici](javascript:alert(1)) ![x](http://evil.example/x.png)"),
     ("rtl-and-zero-width", "\u202eetnialp\u200b\u200b\u200d"),
     ("lone-surrogate-escape", "\ud83d papiers"),
@@ -171,7 +184,10 @@ def test_typed_button_payloads_behave_like_the_buttons(rasa_stack, witness):
     replies = ask(rasa_stack, "rel-typed-button", "/titre-sejour")
     [payload] = payloads(replies)
     assert (payload["topic"], payload["intent"], payload["confidence"]) == (
-        "titre-sejour", "titre-sejour", 1.0)
+        "titre-sejour",
+        "titre-sejour",
+        1.0,
+    )
     replies = ask(rasa_stack, "rel-typed-button", '/en_savoir_plus{"topic": "asile"}')
     assert payloads(replies)[0]["topic"] == "asile"
     assert "Sources :" in texts(replies)
@@ -223,8 +239,10 @@ MALFORMED_EVENTS = [
     ("message-null", {"message": None}),
     ("message-number", {"message": 12}),
     ("message-object", {"message": {"text": "bonjour"}}),
-    ("other-sender", {"message": "bonjour", "session_id": WITNESS, "sender": WITNESS,
-                      "customData": {"sender": WITNESS}}),
+    (
+        "other-sender",
+        {"message": "bonjour", "session_id": WITNESS, "sender": WITNESS, "customData": {"sender": WITNESS}},
+    ),
 ]
 
 
@@ -242,7 +260,8 @@ def test_malformed_widget_events_are_ignored_and_the_socket_keeps_working(rasa_s
     # Nothing for malformed events; the message that names another sender is answered
     # in this widget's own conversation.
     assert {k: v for k, v in answers.items() if k != "other-sender"} == {
-        k: [] for k, _ in MALFORMED_EVENTS if k != "other-sender"}
+        k: [] for k, _ in MALFORMED_EVENTS if k != "other-sender"
+    }
     assert_clear_answer(answers["other-sender"])
     assert [p["topic"] for p in payloads(normal)] == [NORMAL_TOPIC]
     assert len(user_events(tracker(rasa_stack, session_id))) == 2
@@ -252,6 +271,7 @@ def test_malformed_widget_events_are_ignored_and_the_socket_keeps_working(rasa_s
 def test_a_widget_message_over_1mb_is_refused_by_the_transport(rasa_stack, witness):
     """engine.io refuses a packet over its 1 MB limit and drops that socket; the
     server and the other sockets carry on."""
+
     async def talk():
         async with WidgetSession(rasa_stack.rasa_url) as bystander:
             async with WidgetSession(rasa_stack.rasa_url) as widget:

@@ -5,6 +5,7 @@ The action server going down is tested in tests/e2e/test_degraded_e2e.py.
 All the tests share one private stack (each start costs ~15-40 s); each puts back what
 it broke, and the restart comes last.
 """
+
 import json
 import os
 import signal
@@ -15,15 +16,25 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import yaml
+from reliability_http import (
+    NORMAL_QUESTION,
+    NORMAL_TOPIC,
+    ask,
+    assert_still_answers,
+    is_alive,
+    launch,
+    payloads,
+    post_raw,
+    texts,
+    tracker,
+)
 
 from bot.launcher import free_port, stop_process
-
 from project_paths import REPO_ROOT
-from reliability_http import (NORMAL_QUESTION, NORMAL_TOPIC, ask, assert_still_answers, is_alive,
-                              launch, payloads, post_raw, texts, tracker)
 
-KB_UNAVAILABLE = yaml.safe_load(
-    (REPO_ROOT / "actions" / "messages_fr.yml").read_text(encoding="utf-8"))["base_indisponible"]
+KB_UNAVAILABLE = yaml.safe_load((REPO_ROOT / "actions" / "messages_fr.yml").read_text(encoding="utf-8"))[
+    "base_indisponible"
+]
 EMERGENCY_QUESTION = "au secours on me frappe"
 
 
@@ -127,13 +138,17 @@ def test_conversation_store_unavailable_still_answers_then_recovers(stack):
     # logs must name neither the sender nor what was written.
     engine = sa.create_engine(stack.tracker_db_url)
     with engine.begin() as connection:
-        connection.execute(sa.text(
-            "CREATE TRIGGER refuse_writes BEFORE INSERT ON events "
-            "BEGIN SELECT RAISE(ABORT, 'writes refused'); END"))
+        connection.execute(
+            sa.text(
+                "CREATE TRIGGER refuse_writes BEFORE INSERT ON events "
+                "BEGIN SELECT RAISE(ABORT, 'writes refused'); END"
+            )
+        )
     secret_sender, secret_text = "faults-write-5b8e", "ma patronne garde mon passeport depuis mars"
     try:
         status, reply = post_raw(
-            stack, json.dumps({"sender": secret_sender, "message": secret_text}).encode())
+            stack, json.dumps({"sender": secret_sender, "message": secret_text}).encode()
+        )
         assert_answered_or_5xx(status, reply)
         assert is_alive(stack)
     finally:
@@ -148,7 +163,7 @@ def test_conversation_store_unavailable_still_answers_then_recovers(stack):
     replies = ask(stack, sender, "/en_savoir_plus")  # "En savoir plus" on the topic asked before
     assert payloads(replies)[0]["topic"] == NORMAL_TOPIC, replies
     after = tracker(stack, sender)
-    assert after["events"][:len(before["events"])] == before["events"]
+    assert after["events"][: len(before["events"])] == before["events"]
 
 
 def test_rasa_killed_and_restarted_continues_the_conversations(stack):
@@ -171,4 +186,4 @@ def test_rasa_killed_and_restarted_continues_the_conversations(stack):
     replies = ask(stack, sender, "/en_savoir_plus")
     assert payloads(replies)[0]["topic"] == NORMAL_TOPIC
     assert "Sources :" in texts(replies)
-    assert tracker(stack, sender)["events"][:len(before["events"])] == before["events"]
+    assert tracker(stack, sender)["events"][: len(before["events"])] == before["events"]

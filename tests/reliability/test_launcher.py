@@ -4,6 +4,7 @@ killed; the launcher restarts each one (a log line naming it and its exit code) 
 the other keeps serving, and Rasa answers a danger message with the numbers while the
 action server is down. SIGTERM to the launcher's process group then leaves no process.
 """
+
 import importlib.util
 import os
 import signal
@@ -15,10 +16,10 @@ from types import SimpleNamespace
 from typing import List
 
 import pytest
+from rest_client import ask, payloads, texts
 
 from bot.launcher import free_port, url_ok
 from project_paths import REPO_ROOT
-from rest_client import ask, payloads, texts
 
 DANGER = "au secours on me frappe"
 QUESTION = "comment porter plainte ?"
@@ -34,7 +35,7 @@ def children(pid: int) -> List[int]:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            fields = stat[stat.rindex(")") + 2:].split()
+            fields = stat[stat.rindex(")") + 2 :].split()
             if fields[0] != "Z":
                 parents.setdefault(int(fields[1]), []).append(int(entry.name))
     found, todo = [], [pid]
@@ -84,18 +85,32 @@ def launcher(tmp_path_factory):
     spec.loader.exec_module(conftest)
     tmp = tmp_path_factory.mktemp("launcher")
     conftest.build_knowledge_db(f"sqlite:///{tmp / 'knowledge.db'}")
-    env = dict(os.environ, RASA_PORT=str(free_port()), ACTIONS_PORT=str(free_port()),
-               KNOWLEDGE_DB_URL=f"sqlite:///{tmp / 'knowledge.db'}",
-               TRACKER_DB_URL=f"sqlite:///{tmp / 'tracker.db'}", PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        RASA_PORT=str(free_port()),
+        ACTIONS_PORT=str(free_port()),
+        KNOWLEDGE_DB_URL=f"sqlite:///{tmp / 'knowledge.db'}",
+        TRACKER_DB_URL=f"sqlite:///{tmp / 'tracker.db'}",
+        PYTHONUNBUFFERED="1",
+    )
     env.pop("TELEGRAM_BOT_TOKEN", None)
     log_path = tmp / "launcher.log"
     log = open(log_path, "ab")
     # Its own process group, as `make run` in a terminal has.
-    process = subprocess.Popen([sys.executable, "-m", "bot.launcher"], cwd=REPO_ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    run = SimpleNamespace(process=process, log_path=log_path,
-                          rasa_url=f"http://127.0.0.1:{env['RASA_PORT']}",
-                          actions_url=f"http://127.0.0.1:{env['ACTIONS_PORT']}")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.launcher"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    run = SimpleNamespace(
+        process=process,
+        log_path=log_path,
+        rasa_url=f"http://127.0.0.1:{env['RASA_PORT']}",
+        actions_url=f"http://127.0.0.1:{env['ACTIONS_PORT']}",
+    )
     run.log = lambda: log_path.read_text(errors="replace")
     try:
         wait_for(lambda: "Assistant ready" in run.log() or process.poll() is not None, 300, "the launcher")

@@ -1,6 +1,7 @@
 """Security of the running stack and of the repository: the HTTP API needs the token,
 CORS admits the widget's origin only, logs hold no message text or sender id, no
 secret is committed, and the retention job deletes old conversations."""
+
 import asyncio
 import json
 import os
@@ -16,10 +17,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import yaml
-
-from bot.launcher import api_token
 from reliability_http import ask, payloads, stack_log, tracker
 from reliability_socketio import WidgetSession
+
+from bot.launcher import api_token
 from project_paths import REPO_ROOT, VAR_DIR
 
 # Every route of Rasa 3.6's HTTP API that has @requires_auth (rasa/server.py). GET
@@ -54,8 +55,9 @@ BODIES = {
 def http(method, url, body=None, headers=None):
     if body is None and method in ("POST", "PUT"):
         body = b"{}"
-    request = urllib.request.Request(url, data=body, method=method,
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url, data=body, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as reply:
             return reply.status, reply.headers, reply.read()
@@ -93,22 +95,28 @@ def cors_header(headers):
     return headers.get("Access-Control-Allow-Origin")
 
 
-@pytest.mark.parametrize("method, path", [
-    ("OPTIONS", "/webhooks/rest/webhook"),
-    ("POST", "/webhooks/rest/webhook"),
-    ("GET", "/webhooks/rest/"),
-    ("OPTIONS", "/model/parse"),
-    ("OPTIONS", "/conversations/rel-sec/tracker"),
-    ("GET", "/status?token={token}"),
-    ("GET", "/conversations/rel-sec-public/tracker?token={token}"),
-    ("POST", "/webchat/feedback"),
-    ("GET", "/socket.io/?EIO=4&transport=polling"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("OPTIONS", "/webhooks/rest/webhook"),
+        ("POST", "/webhooks/rest/webhook"),
+        ("GET", "/webhooks/rest/"),
+        ("OPTIONS", "/model/parse"),
+        ("OPTIONS", "/conversations/rel-sec/tracker"),
+        ("GET", "/status?token={token}"),
+        ("GET", "/conversations/rel-sec-public/tracker?token={token}"),
+        ("POST", "/webchat/feedback"),
+        ("GET", "/socket.io/?EIO=4&transport=polling"),
+    ],
+)
 def test_cors_does_not_admit_another_origin(rasa_stack, method, path):
     url = rasa_stack.rasa_url + path.format(token=api_token())
     body = b'{"sender": "rel-sec-cors", "message": "bonjour"}' if method == "POST" else None
-    headers = {"Origin": EVIL, "Access-Control-Request-Method": "POST",
-               "Access-Control-Request-Headers": "content-type"}
+    headers = {
+        "Origin": EVIL,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
     status, reply_headers, _ = http(method, url, body, headers)
     assert cors_header(reply_headers) in (None, ""), (status, dict(reply_headers))
 
@@ -116,9 +124,12 @@ def test_cors_does_not_admit_another_origin(rasa_stack, method, path):
 def test_cors_admits_the_widget_origin(rasa_stack):
     widget_origin = f"http://localhost:{rasa_stack.rasa_port}"
     for method in ("OPTIONS", "POST"):
-        status, headers, _ = http(method, f"{rasa_stack.rasa_url}/webhooks/rest/webhook",
-                                  b'{"sender": "rel-sec-cors", "message": "bonjour"}',
-                                  {"Origin": widget_origin, "Access-Control-Request-Method": "POST"})
+        status, headers, _ = http(
+            method,
+            f"{rasa_stack.rasa_url}/webhooks/rest/webhook",
+            b'{"sender": "rel-sec-cors", "message": "bonjour"}',
+            {"Origin": widget_origin, "Access-Control-Request-Method": "POST"},
+        )
         assert status == 200 and cors_header(headers) == widget_origin, (method, dict(headers))
 
 
@@ -150,8 +161,16 @@ def test_logs_at_info_hold_no_message_text_and_no_sender_id(rasa_stack):
 
     log = stack_log(rasa_stack)
     assert re.search(r" INFO +rasa", log), "the servers do not log at INFO: nothing to check"
-    for secret in [*LOG_SENDERS, session_id, session_id.split(".")[0], api_token(), "quentilius", "Quentilius",
-                   "bloubiboulga", "passeport chez"]:
+    for secret in [
+        *LOG_SENDERS,
+        session_id,
+        session_id.split(".")[0],
+        api_token(),
+        "quentilius",
+        "Quentilius",
+        "bloubiboulga",
+        "passeport chez",
+    ]:
         assert secret not in log, f"{secret!r} is in the servers' log"
 
 
@@ -173,21 +192,28 @@ TOKEN_PATTERNS = {
     "password in a URL": re.compile(r"\b[a-z][a-z0-9+]*://([^/\s:@'\"]+):([^/\s@'\"$]+)@"),
     "secret assigned": re.compile(
         r"(?i)\b(?:api[_-]?key|secret|password|passwd|auth[_-]?token|access[_-]?token)\b"
-        r"\s*[:=]\s*['\"]([A-Za-z0-9+/_\-]{20,})['\"]"),
+        r"\s*[:=]\s*['\"]([A-Za-z0-9+/_\-]{20,})['\"]"
+    ),
 }
 # Obvious non-secrets: a fake value that says so in words ("AAH-test_TOKEN-value-0123…",
 # "CHANGE-ME"), a throwaway local database login, a template ("{password}", "%s").
 # Real tokens are random: they hold no such words. Only the VALUE is looked at, never the
 # key: `auth_token = "<random>"` is a finding although its key says "token" (review S19).
-PLACEHOLDER = re.compile(r"(?i)test|fake|example|dummy|placeholder|change[-_]?me|token|value|"
-                         r"0123456789|x{6,}")
+PLACEHOLDER = re.compile(
+    r"(?i)test|fake|example|dummy|placeholder|change[-_]?me|token|value|"
+    r"0123456789|x{6,}"
+)
 TEMPLATE = re.compile(r"(?i)password|pass|secret|\{\w*\}|<\w*>|%s|\*+")
 
 
 def committed_files():
     """Every file git would commit: tracked, or new and not ignored."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=REPO_ROOT, check=True, capture_output=True).stdout
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout
     for name in filter(None, listed.decode().split("\0")):
         path = REPO_ROOT / name
         if path.is_file() and path.stat().st_size < 2_000_000:
@@ -197,8 +223,7 @@ def committed_files():
 def is_placeholder(pattern, match):
     if pattern == "password in a URL":
         user, password = match.group(1), match.group(2)
-        return password == user or bool(PLACEHOLDER.search(password)
-                                        or TEMPLATE.fullmatch(password))
+        return password == user or bool(PLACEHOLDER.search(password) or TEMPLATE.fullmatch(password))
     value = match.group(match.lastindex) if match.lastindex else match.group(0)
     return bool(PLACEHOLDER.search(value))
 
@@ -206,12 +231,15 @@ def is_placeholder(pattern, match):
 RANDOM_LOOKING = "q7Zk2mW9pL4v" + "R8tN1cY6aB3d"  # split: this file is scanned too
 
 
-@pytest.mark.parametrize("key, value, placeholder", [
-    ("auth_token = ", RANDOM_LOOKING, False),
-    ("api_key: ", RANDOM_LOOKING[::-1], False),
-    ("secret = ", "CHANGE-ME-CHANGE-ME-CHANGE", True),
-    ("auth_token = ", "AAH-test_TOKEN-value-0123456789", True),
-])
+@pytest.mark.parametrize(
+    "key, value, placeholder",
+    [
+        ("auth_token = ", RANDOM_LOOKING, False),
+        ("api_key: ", RANDOM_LOOKING[::-1], False),
+        ("secret = ", "CHANGE-ME-CHANGE-ME-CHANGE", True),
+        ("auth_token = ", "AAH-test_TOKEN-value-0123456789", True),
+    ],
+)
 def test_the_scanner_judges_the_value_not_the_key(key, value, placeholder):
     match = TOKEN_PATTERNS["secret assigned"].search(key + '"' + value + '"')
     assert match and is_placeholder("secret assigned", match) is placeholder
@@ -219,10 +247,14 @@ def test_the_scanner_judges_the_value_not_the_key(key, value, placeholder):
 
 def test_no_secret_is_committed():
     found = []
-    live_secrets = {os.environ.get(name) for name in
-                    ("RASA_API_TOKEN", "SENDER_ID_SECRET", "TELEGRAM_BOT_TOKEN")} | {api_token()}
-    live_secrets |= {p.read_text().strip() for p in VAR_DIR.glob("*")
-                     if p.is_file() and re.search(r"token|secret|key", p.name)}
+    live_secrets = {
+        os.environ.get(name) for name in ("RASA_API_TOKEN", "SENDER_ID_SECRET", "TELEGRAM_BOT_TOKEN")
+    } | {api_token()}
+    live_secrets |= {
+        p.read_text().strip()
+        for p in VAR_DIR.glob("*")
+        if p.is_file() and re.search(r"token|secret|key", p.name)
+    }
     live_secrets = {s for s in live_secrets if s and len(s) >= 12}
     assert live_secrets, "no secret to look for"
     for name, raw in committed_files():
@@ -233,8 +265,10 @@ def test_no_secret_is_committed():
         for label, pattern in TOKEN_PATTERNS.items():
             for match in pattern.finditer(text):
                 if not is_placeholder(label, match):
-                    found.append(f"{name}: {label}: {match.group(0)[:8]}… (line "
-                                 f"{text.count(chr(10), 0, match.start()) + 1})")
+                    found.append(
+                        f"{name}: {label}: {match.group(0)[:8]}… (line "
+                        f"{text.count(chr(10), 0, match.start()) + 1})"
+                    )
     assert not found, "\n".join(found)
 
 
@@ -255,8 +289,12 @@ def test_configuration_files_take_secrets_from_the_environment():
     def walk(node, where):
         if isinstance(node, dict):
             for key, value in node.items():
-                if secret_key.search(str(key)) and isinstance(value, (str, int)) and value != "" \
-                        and not re.fullmatch(r"\$\{[A-Z_][A-Z0-9_]*\}", str(value)):
+                if (
+                    secret_key.search(str(key))
+                    and isinstance(value, (str, int))
+                    and value != ""
+                    and not re.fullmatch(r"\$\{[A-Z_][A-Z0-9_]*\}", str(value))
+                ):
                     offenders.append(f"{where}: {key}")
                 walk(value, where)
         elif isinstance(node, list):
@@ -276,9 +314,14 @@ DAY = 86400
 
 
 def run_retention(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "bot.retention", *args], cwd=REPO_ROOT,
-                          env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})},
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.retention", *args],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def senders(url):
@@ -293,8 +336,10 @@ def age(url, sender, days):
     """Moves one conversation `days` back in time."""
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        connection.execute(sa.text("update events set timestamp = timestamp - :s where sender_id = :id"),
-                           {"s": days * DAY, "id": sender})
+        connection.execute(
+            sa.text("update events set timestamp = timestamp - :s where sender_id = :id"),
+            {"s": days * DAY, "id": sender},
+        )
     engine.dispose()
 
 
@@ -332,9 +377,14 @@ def test_retention_cli_deletes_conversations_older_than_the_given_days(aged_stor
 
 def test_retention_cli_defaults_to_retention_days_then_30(aged_store):
     env = {k: v for k, v in os.environ.items() if k != "RETENTION_DAYS"}
-    done = subprocess.run([sys.executable, "-m", "bot.retention", "--db", aged_store],
-                          cwd=REPO_ROOT, env={**env, "PYTHONPATH": str(REPO_ROOT)},
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.retention", "--db", aged_store],
+        cwd=REPO_ROOT,
+        env={**env, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert {"rel-ret-45d", "rel-ret-31d"}.isdisjoint(senders(aged_store))
     assert "rel-ret-20d" in senders(aged_store)
@@ -343,10 +393,16 @@ def test_retention_cli_defaults_to_retention_days_then_30(aged_store):
     assert "rel-ret-20d" not in senders(aged_store) and "rel-ret-now" in senders(aged_store)
 
 
-@pytest.mark.parametrize("args, env", [
-    (["--days", "-1"], {}), (["--days", "0"], {}), (["--days", "trente"], {}),
-    ([], {"RETENTION_DAYS": "-5"}),
-], ids=["minus-one", "zero", "not-a-number", "negative-environment"])
+@pytest.mark.parametrize(
+    "args, env",
+    [
+        (["--days", "-1"], {}),
+        (["--days", "0"], {}),
+        (["--days", "trente"], {}),
+        ([], {"RETENTION_DAYS": "-5"}),
+    ],
+    ids=["minus-one", "zero", "not-a-number", "negative-environment"],
+)
 def test_retention_cli_refuses_a_number_of_days_that_would_delete_everything(aged_store, args, env):
     before = senders(aged_store)
     done = run_retention(*args, "--db", aged_store, env=env)
@@ -368,6 +424,7 @@ def test_the_production_server_passes_a_dash_token_as_a_value():
     from rasa.__main__ import create_argument_parser
 
     from deploy.rasa_server import rasa_arguments
+
     token = "-dash-first_" + "q7Zk2mW9pL4vR8tN1cY6"
     # Only a maintenance session opens Rasa's API on a production replica (deploy/rasa_server.py).
     arguments = rasa_arguments(["--maintenance-api", "--port", "5005"], {"RASA_API_TOKEN": token})

@@ -1,10 +1,11 @@
 """Fixtures of the retraining tests."""
+
 import shutil
 from pathlib import Path
 
 import pytest
-from project_paths import NLU_DATA_DIR
 
+from project_paths import NLU_DATA_DIR
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """make inbox: flagged messages from the conversation store and the 👎 votes, masked,
 deduplicated, in a review file that keeps the maintainer's annotations."""
+
 import datetime as dt
 import logging
 import os
@@ -18,24 +19,45 @@ FALLBACK_RANKING = [("nlu_fallback", 0.5), ("sante", 0.31), ("hors-sujet", 0.2)]
 
 def fill(db):
     # Two people send the same unclear message (one with other spacing/case).
-    save_conversation(db, "a",
-                      turn("bonjour", "salutation", 0.99, "salutation"),
-                      turn("j'ai pas de mutuelle pour le dentiste", "nlu_fallback", 0.5, "incompris",
-                           FALLBACK_RANKING))
-    save_conversation(db, "b",
-                      turn("J'ai pas de mutuelle  pour le dentiste", "nlu_fallback", 0.5, "incompris",
-                           FALLBACK_RANKING),
-                      turn("quelle est la météo demain", "hors-sujet", 0.9, "hors-sujet"),
-                      turn(PHONE_TEXT, "titre-sejour", 0.41, "titre-sejour"),
-                      # A button click is not typed text: never reviewed.
-                      turn('/en_savoir_plus{"topic":"titre-sejour"}', "en_savoir_plus", 0.3, "titre-sejour"),
-                      # Understood with confidence: not reviewed.
-                      turn("comment porter plainte ?", "porter-plainte", 0.97, "porter-plainte"))
-    vote = feedback.parse_feedback({"topic": "asile", "intent": "asile", "confidence": 0.88,
-                                    "question": "écrivez moi à joy@example.org pour l'OFPRA", "vote": "down"})
+    save_conversation(
+        db,
+        "a",
+        turn("bonjour", "salutation", 0.99, "salutation"),
+        turn("j'ai pas de mutuelle pour le dentiste", "nlu_fallback", 0.5, "incompris", FALLBACK_RANKING),
+    )
+    save_conversation(
+        db,
+        "b",
+        turn("J'ai pas de mutuelle  pour le dentiste", "nlu_fallback", 0.5, "incompris", FALLBACK_RANKING),
+        turn("quelle est la météo demain", "hors-sujet", 0.9, "hors-sujet"),
+        turn(PHONE_TEXT, "titre-sejour", 0.41, "titre-sejour"),
+        # A button click is not typed text: never reviewed.
+        turn('/en_savoir_plus{"topic":"titre-sejour"}', "en_savoir_plus", 0.3, "titre-sejour"),
+        # Understood with confidence: not reviewed.
+        turn("comment porter plainte ?", "porter-plainte", 0.97, "porter-plainte"),
+    )
+    vote = feedback.parse_feedback(
+        {
+            "topic": "asile",
+            "intent": "asile",
+            "confidence": 0.88,
+            "question": "écrivez moi à joy@example.org pour l'OFPRA",
+            "vote": "down",
+        }
+    )
     feedback.add_feedback(vote, db)
-    feedback.add_feedback(feedback.parse_feedback(
-        {"topic": "asile", "intent": "asile", "confidence": 0.9, "question": "merci c'est clair", "vote": "up"}), db)
+    feedback.add_feedback(
+        feedback.parse_feedback(
+            {
+                "topic": "asile",
+                "intent": "asile",
+                "confidence": 0.9,
+                "question": "merci c'est clair",
+                "vote": "up",
+            }
+        ),
+        db,
+    )
 
 
 def by_text(entries):
@@ -65,8 +87,17 @@ def test_export_flags_masks_and_deduplicates(tmp_path, tracker_db, data_copy, ca
     assert unclear["predicted_intent"] == "sante"  # the classifier's best guess, not nlu_fallback
     assert unclear["confidence"] == 0.31
     assert unclear["intent"] == ""
-    assert set(unclear) == {"id", "text", "predicted_intent", "confidence", "count", "sources", "intent",
-                            "rewrite", "approved"}
+    assert set(unclear) == {
+        "id",
+        "text",
+        "predicted_intent",
+        "confidence",
+        "count",
+        "sources",
+        "intent",
+        "rewrite",
+        "approved",
+    }
     assert unclear["rewrite"] == "" and unclear["approved"] is False
 
     assert found["quelle est la météo demain"]["sources"] == ["hors-sujet"]
@@ -91,10 +122,13 @@ def test_training_and_heldout_examples_are_left_out(tmp_path, tracker_db, data_c
     heldout.mkdir()
     (heldout / "topics.yml").write_text(
         'version: "3.1"\nnlu:\n- intent: hors-sujet\n  examples: |\n    - quelle est la météo demain\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (data_copy / "sante.yml").write_text(
         (data_copy / "sante.yml").read_text(encoding="utf-8").rstrip("\n")
-        + "\n    - j'ai pas de mutuelle pour le dentiste\n", encoding="utf-8")
+        + "\n    - j'ai pas de mutuelle pour le dentiste\n",
+        encoding="utf-8",
+    )
     fill(tracker_db)
     out = tmp_path / "inbox.yml"
     export_inbox(tracker_db, out, data_dir=data_copy, heldout_dir=heldout)
@@ -117,8 +151,11 @@ def test_refresh_keeps_annotations_and_text_fixes_and_drops_ignored(tmp_path, tr
     inbox.ignored_path(out).write_text(found["écrivez moi à <EMAIL> pour l'OFPRA"]["id"] + "\n")
 
     # One more person sends the unclear message.
-    save_conversation(tracker_db, "c", turn("j'ai pas de mutuelle pour le dentiste", "nlu_fallback", 0.5,
-                                            "incompris", FALLBACK_RANKING))
+    save_conversation(
+        tracker_db,
+        "c",
+        turn("j'ai pas de mutuelle pour le dentiste", "nlu_fallback", 0.5, "incompris", FALLBACK_RANKING),
+    )
     summary = export_inbox(tracker_db, out, data_dir=data_copy)
     again = by_text(read_inbox(out))
     assert again["J'ai pas de mutuelle pour le dentiste"]["intent"] == "sante"
@@ -145,8 +182,9 @@ def test_entries_disappear_with_their_conversation_even_annotated(tmp_path, data
 
 
 def test_prune_drops_the_entries_of_an_erased_conversation_only(tmp_path, tracker_db, data_copy):
-    from bot.tracker_store import ErasableSQLTrackerStore
     from rasa.shared.core.domain import Domain
+
+    from bot.tracker_store import ErasableSQLTrackerStore
 
     fill(tracker_db)
     out = tmp_path / "inbox.yml"
@@ -163,10 +201,18 @@ def test_prune_drops_the_entries_of_an_erased_conversation_only(tmp_path, tracke
 
 def test_since_limits_to_recent_turns(tmp_path, tracker_db, data_copy):
     old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=10)).timestamp()
-    save_conversation(tracker_db, "old", turn("un vieux message pas compris", "nlu_fallback", 0.5, "incompris",
-                                              FALLBACK_RANKING, timestamp=old))
-    save_conversation(tracker_db, "new", turn("un message récent pas compris", "nlu_fallback", 0.5, "incompris",
-                                              FALLBACK_RANKING))
+    save_conversation(
+        tracker_db,
+        "old",
+        turn(
+            "un vieux message pas compris", "nlu_fallback", 0.5, "incompris", FALLBACK_RANKING, timestamp=old
+        ),
+    )
+    save_conversation(
+        tracker_db,
+        "new",
+        turn("un message récent pas compris", "nlu_fallback", 0.5, "incompris", FALLBACK_RANKING),
+    )
     out = tmp_path / "inbox.yml"
     since = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)).timestamp()
     export_inbox(tracker_db, out, since=since, data_dir=data_copy)

@@ -1,6 +1,7 @@
 """Versioned models (make train): names, the current copy, the registry, no-op when
 nothing changed, adoption of an unversioned model, rollback. Training is faked here
 (the round-trip test trains for real)."""
+
 import json
 import os
 import re
@@ -20,8 +21,13 @@ def project(tmp_path):
     config.write_text("pipeline: []\n")
     domain.write_text("intents: [a]\n")
     (data / "a.yml").write_text("nlu: []\n")
-    return {"config": config, "domain": domain, "data": [data], "models_dir": tmp_path / "models",
-            "inputs": None}
+    return {
+        "config": config,
+        "domain": domain,
+        "data": [data],
+        "models_dir": tmp_path / "models",
+        "inputs": None,
+    }
 
 
 class FakeRasa:
@@ -41,8 +47,15 @@ class FakeRasa:
 
 def train(project, runner, **kw):
     inputs = models.default_inputs(project["config"], project["domain"], project["data"], code_dir=None)
-    return models.train(project["config"], project["domain"], project["data"], project["models_dir"],
-                        inputs=inputs, runner=runner, **kw)
+    return models.train(
+        project["config"],
+        project["domain"],
+        project["data"],
+        project["models_dir"],
+        inputs=inputs,
+        runner=runner,
+        **kw,
+    )
 
 
 def test_a_training_gives_a_named_versioned_model_and_the_current_copy(project):

@@ -2,6 +2,7 @@
 
 The gate: recall >= 0.95 on heldout/pii.yml (an independent set, never used to write
 the check); the false refusals are printed (`pytest -s`) and bounded loosely."""
+
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,9 @@ import yaml
 from retrain.pii import personal_data
 from retrain.pii_eval import DEFAULT_SET, measure
 
-EXAMPLES = yaml.safe_load((Path(__file__).parent / "fixtures" / "pii_examples.yml").read_text(encoding="utf-8"))
+EXAMPLES = yaml.safe_load(
+    (Path(__file__).parent / "fixtures" / "pii_examples.yml").read_text(encoding="utf-8")
+)
 MIN_RECALL = 0.95
 # Not a target: a ceiling that catches a check gone wild (refusing everything).
 MAX_FALSE_REFUSALS = 0.30
@@ -26,10 +29,13 @@ def test_ordinary_messages_pass(text):
     assert personal_data(text) == []
 
 
-@pytest.mark.parametrize("text", [
-    "je m'appelle <NAME>, j'habite <ADDRESS>, appelez moi au <PHONE>",
-    "mon patron garde mon passeport",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "je m'appelle <NAME>, j'habite <ADDRESS>, appelez moi au <PHONE>",
+        "mon patron garde mon passeport",
+    ],
+)
 def test_placeholders_pass(text):
     assert personal_data(text) == []
 
@@ -45,8 +51,10 @@ def test_gate_recall_on_heldout_personal_data(capsys):
     found, total = result["caught"]["all"]
     refused, clean = result["false_refusals"]["all"]
     with capsys.disabled():
-        print(f"\nPII check on heldout/pii.yml: recall {found}/{total} = {found / total:.3f}; "
-              f"false refusals {refused}/{clean} = {refused / clean:.3f}")
+        print(
+            f"\nPII check on heldout/pii.yml: recall {found}/{total} = {found / total:.3f}; "
+            f"false refusals {refused}/{clean} = {refused / clean:.3f}"
+        )
         for key, (f, t) in sorted(result["caught"].items()):
             print(f"  recall {key}: {f}/{t}")
         for key, (f, t) in sorted(result["false_refusals"].items()):

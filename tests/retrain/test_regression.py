@@ -1,4 +1,5 @@
 """The regression gate of `make evaluate`, on small synthetic evaluation results."""
+
 import json
 
 import pytest
@@ -9,9 +10,13 @@ from retrain.regression import compare
 
 # Keyword arguments cannot hold "-": titre_sejour=... stands for the intent titre-sejour.
 def result(accuracy, **recalls):
-    return {"topic_accuracy": accuracy,
-            "per_intent": {intent.replace("_", "-"): {"precision": 1.0, "recall": r, "f1": 1.0, "support": 12}
-                           for intent, r in recalls.items()}}
+    return {
+        "topic_accuracy": accuracy,
+        "per_intent": {
+            intent.replace("_", "-"): {"precision": 1.0, "recall": r, "f1": 1.0, "support": 12}
+            for intent, r in recalls.items()
+        },
+    }
 
 
 BASE = result(0.95, titre_sejour=0.92, sante=1.0, asile=0.83, menu=1.0)
@@ -59,8 +64,9 @@ def test_improvements_and_new_topics_pass():
 
 
 def test_whole_reports_are_accepted_too():
-    assert not compare({"metrics": BASE}, {"metrics": result(0.5, titre_sejour=0.1, sante=0.1,
-                                                             asile=0.1, menu=0.1)})["passed"]
+    assert not compare(
+        {"metrics": BASE}, {"metrics": result(0.5, titre_sejour=0.1, sante=0.1, asile=0.1, menu=0.1)}
+    )["passed"]
 
 
 def test_markdown_names_the_regressed_topics():
@@ -83,6 +89,7 @@ def test_the_command_fails_and_names_topics(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(regression, "evaluate_cached", fake_evaluate)
     from retrain import evaluate as ev
+
     monkeypatch.setattr(ev, "write_report", lambda report, out: (out / "a.json", out / "a.md"))
     out = tmp_path / "reports"
     out.mkdir()
@@ -104,6 +111,7 @@ def test_without_baseline_the_gate_passes(tmp_path, monkeypatch, capsys):
     model.write_bytes(b"first model")
     monkeypatch.setattr(regression, "evaluate_cached", lambda *a: {"metrics": BASE, "model": {}})
     from retrain import evaluate as ev
+
     monkeypatch.setattr(ev, "write_report", lambda report, out: (out / "a.json", out / "a.md"))
     assert regression.main(["--model", str(model), "--out", str(tmp_path), "--quiet"]) == 0
     assert "no previous model" in capsys.readouterr().out

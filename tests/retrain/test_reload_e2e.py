@@ -1,14 +1,16 @@
 """A new model is loaded into the running Rasa server (PUT /model, what
 `make deploy-model` does) while the REST channel keeps answering: no restart, no
 failed message, the conversation goes on."""
+
 import shutil
 import threading
 import time
 from pathlib import Path
 
+from rest_client import ask
+
 from bot.launcher import DEFAULT_MODEL, api_token
 from retrain import deploy
-from rest_client import ask
 
 
 def topics(replies):
@@ -55,8 +57,9 @@ def test_reloading_a_model_keeps_the_rest_channel_answering(own_stack, tmp_path)
     assert failures == []
     assert all(t == ["salutation"] for _, _, t in answers)
     assert any(sent < started for sent, _, _ in answers)
-    assert any(sent <= loaded and received >= started for sent, received, _ in answers), \
+    assert any(sent <= loaded and received >= started for sent, received, _ in answers), (
         "no message was in flight during the reload"
+    )
     assert any(sent > loaded for sent, _, _ in answers), "no message sent after the reload"
     # Same processes: nothing was restarted, and the conversations go on.
     assert [p.pid for p in stack.processes] == pids and all(p.poll() is None for p in stack.processes)

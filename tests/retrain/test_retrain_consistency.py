@@ -1,12 +1,14 @@
 """make validate's cross-checks: topic intents <-> knowledge entries, rules, actions,
 responses."""
+
 import shutil
 from pathlib import Path
 
 import pytest
 
-from retrain.consistency import Paths, check
 from project_paths import CONFIG_FILE, DOMAIN_FILE, HELDOUT_DIR, REPO_ROOT
+from retrain.consistency import Paths, check
+
 
 @pytest.fixture
 def copy(tmp_path):
@@ -15,8 +17,13 @@ def copy(tmp_path):
     shutil.copy(CONFIG_FILE, tmp_path / "config.yml")
     for name, source in (("bot_data", "data"), ("nlu_data", "data/nlu"), ("content", "knowledge/content")):
         shutil.copytree(REPO_ROOT / source, tmp_path / name)
-    return Paths(domain=tmp_path / "domain.yml", config=tmp_path / "config.yml", bot_data=tmp_path / "bot_data",
-                 nlu_data=tmp_path / "nlu_data", content=tmp_path / "content")
+    return Paths(
+        domain=tmp_path / "domain.yml",
+        config=tmp_path / "config.yml",
+        bot_data=tmp_path / "bot_data",
+        nlu_data=tmp_path / "nlu_data",
+        content=tmp_path / "content",
+    )
 
 
 def edit(path, old, new):
@@ -59,7 +66,8 @@ def test_a_topic_is_data_only_but_needs_content_and_heldout_examples(copy, tmp_p
     copy = Paths(**{**copy.__dict__, "heldout": heldout})
     (copy.nlu_data / "travail-saisonnier.yml").write_text(
         'version: "3.1"\nnlu:\n- intent: travail-saisonnier\n  examples: |\n    - vendanges sans contrat\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     problems = check(copy)
     assert any("topic intent travail-saisonnier has no knowledge entry" in p for p in problems)
     assert any("topic travail-saisonnier has no held-out examples" in p for p in problems)
@@ -99,11 +107,13 @@ def test_a_new_language_is_told_what_it_lacks(copy):
     shutil.copy(copy.nlu_data / "en" / "asile.yml", copy.nlu_data / "xx" / "asile.yml")
     gaps = language_problems(copy, {e.intent for e in read_examples(copy.nlu_data)})
     text = "\n".join(gaps)
-    for expected in ("language xx has no examples of intent titre-sejour",
-                     "heldout/xx: language xx has no held-out set",
-                     "knowledge/translations/xx: language xx has no translated topic",
-                     "bot/responses/messages_xx.yml: language xx has no emergency responses",
-                     "actions/messages_xx.yml: language xx lacks",
-                     "actions/messages_fr.yml: noms_des_langues has no name for language xx"):
+    for expected in (
+        "language xx has no examples of intent titre-sejour",
+        "heldout/xx: language xx has no held-out set",
+        "knowledge/translations/xx: language xx has no translated topic",
+        "bot/responses/messages_xx.yml: language xx has no emergency responses",
+        "actions/messages_xx.yml: language xx lacks",
+        "actions/messages_fr.yml: noms_des_langues has no name for language xx",
+    ):
         assert expected in text
     assert [gap for gap in gaps if "language xx" not in gap] == []

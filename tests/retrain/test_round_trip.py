@@ -7,20 +7,21 @@ a victim's message the model misses -> make inbox -> annotated -> make accept-in
 Nothing of the repository is changed: the data, the models and the databases are
 copies in tmp_path.
 """
+
 import hashlib
 import os
 import shutil
 from pathlib import Path
 
 import yaml
+from rest_client import ask, payloads
 
 from bot.launcher import api_token
+from project_paths import DATA_DIR, DOMAIN_FILE, HELDOUT_DIR, NLU_DATA_DIR
 from retrain import deploy, models, regression
 from retrain.accept import accept_inbox
 from retrain.inbox import export_inbox, read_inbox
 from retrain.trainingdata import read_examples
-from rest_client import ask, payloads
-from project_paths import DOMAIN_FILE, DATA_DIR, NLU_DATA_DIR, HELDOUT_DIR
 
 HELDOUT = HELDOUT_DIR
 
@@ -62,8 +63,9 @@ def test_a_missed_message_is_understood_after_one_turn_of_the_loop(tmp_path, own
     repo_data_before = fingerprint(NLU_DATA_DIR)
     nlu_data, bot_data = tmp_path / "nlu_data", tmp_path / "bot_data"
     # French only: the loop is the same in every language, and the fast model trains in seconds.
-    shutil.copytree(NLU_DATA_DIR, nlu_data, ignore=lambda folder, names: [
-        n for n in names if (Path(folder) / n).is_dir()])
+    shutil.copytree(
+        NLU_DATA_DIR, nlu_data, ignore=lambda folder, names: [n for n in names if (Path(folder) / n).is_dir()]
+    )
     shutil.copytree(DATA_DIR, bot_data, ignore=shutil.ignore_patterns(NLU_DATA_DIR.name))
     domain = tmp_path / "domain.yml"
     shutil.copy(DOMAIN_FILE, domain)
@@ -85,7 +87,8 @@ def test_a_missed_message_is_understood_after_one_turn_of_the_loop(tmp_path, own
         [payload] = payloads(ask(stack, sender, MISSED))
         assert payload["topic"] == "incompris", (
             f"The fast model now understands the probe message ({payload['intent']}): "
-            "choose another MISSED message for this test.")
+            "choose another MISSED message for this test."
+        )
 
     # 2. make inbox: it is there once, masked, with its count and best guess.
     inbox = tmp_path / "var" / "inbox.yml"

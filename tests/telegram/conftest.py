@@ -1,5 +1,6 @@
 """Tests of the Telegram front. Helpers (fake Bot API, fake Rasa, harness) live beside
 this file and are imported by module name; the project root must be importable."""
+
 import sys
 from pathlib import Path
 

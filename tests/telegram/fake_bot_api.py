@@ -14,6 +14,7 @@ Usage (inside a running event loop):
     await api.push_text(chat_id, "bonjour")
     call = await api.wait_for("sendMessage", chat_id=chat_id)
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,8 +39,24 @@ BOT_USER = {
 }
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "max_connections", "reply_to_message_id"}
 BOOL_FIELDS = {"drop_pending_updates", "show_alert", "disable_notification"}
-ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
-                "tg-spoiler", "span", "blockquote", "tg-emoji"}
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "tg-spoiler",
+    "span",
+    "blockquote",
+    "tg-emoji",
+}
 TAG = re.compile(r"<(/?)([a-zA-Z-]+)([^>]*)>")
 ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
@@ -105,14 +122,14 @@ def parse_html(text: str) -> str:
     pos = 0
     visible: List[str] = []
     for match in TAG.finditer(text):
-        visible.append(text[pos:match.start()])
+        visible.append(text[pos : match.start()])
         pos = match.end()
         closing, name = match.group(1), match.group(2).lower()
         if name not in ALLOWED_TAGS:
-            raise ApiError(400, f"Bad Request: can't parse entities: unsupported start tag \"{name}\"")
+            raise ApiError(400, f'Bad Request: can\'t parse entities: unsupported start tag "{name}"')
         if closing:
             if not stack or stack[-1] != name:
-                raise ApiError(400, f"Bad Request: can't parse entities: unexpected end tag \"{name}\"")
+                raise ApiError(400, f'Bad Request: can\'t parse entities: unexpected end tag "{name}"')
             stack.pop()
         else:
             stack.append(name)
@@ -196,8 +213,13 @@ class FakeBotAPI:
         self.failures.setdefault(method, []).extend(Failure(status, retry_after) for _ in range(times))
 
     def user(self, chat_id: int) -> Dict[str, Any]:
-        user = {"id": chat_id, "is_bot": False, "first_name": "Zorglub",
-                "last_name": "Nomdefamille", "username": f"zorglub_{chat_id}"}
+        user = {
+            "id": chat_id,
+            "is_bot": False,
+            "first_name": "Zorglub",
+            "last_name": "Nomdefamille",
+            "username": f"zorglub_{chat_id}",
+        }
         language = self.user_languages.get(chat_id, "fr")
         if language is not None:
             user["language_code"] = language
@@ -205,19 +227,35 @@ class FakeBotAPI:
 
     def private_chat(self, chat_id: int) -> Dict[str, Any]:
         user = self.user(chat_id)
-        return {"id": chat_id, "type": "private", "first_name": user["first_name"],
-                "last_name": user["last_name"], "username": user["username"]}
+        return {
+            "id": chat_id,
+            "type": "private",
+            "first_name": user["first_name"],
+            "last_name": user["last_name"],
+            "username": user["username"],
+        }
 
     def _new_message_id(self, chat_id: int) -> int:
         return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
 
-    def _user_message(self, chat_id: int, chat: Optional[Dict[str, Any]] = None,
-                      sender_id: Optional[int] = None, **content: Any) -> Dict[str, Any]:
+    def _user_message(
+        self,
+        chat_id: int,
+        chat: Optional[Dict[str, Any]] = None,
+        sender_id: Optional[int] = None,
+        **content: Any,
+    ) -> Dict[str, Any]:
         message_id = self._new_message_id(chat_id)
-        self.messages[(chat_id, message_id)] = StoredMessage(chat_id, message_id, False, content.get("text", ""))
-        return {"message_id": message_id, "date": int(time.time()),
-                "chat": chat or self.private_chat(chat_id),
-                "from": self.user(sender_id or chat_id), **content}
+        self.messages[(chat_id, message_id)] = StoredMessage(
+            chat_id, message_id, False, content.get("text", "")
+        )
+        return {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": chat or self.private_chat(chat_id),
+            "from": self.user(sender_id or chat_id),
+            **content,
+        }
 
     async def push_update(self, update: Dict[str, Any]) -> Dict[str, Any]:
         update = {"update_id": next(self._update_ids), **update}
@@ -229,8 +267,14 @@ class FakeBotAPI:
             await self._notify()
         return update
 
-    async def push_message(self, chat_id: int, *, chat: Optional[Dict[str, Any]] = None,
-                           sender_id: Optional[int] = None, **content: Any) -> Dict[str, Any]:
+    async def push_message(
+        self,
+        chat_id: int,
+        *,
+        chat: Optional[Dict[str, Any]] = None,
+        sender_id: Optional[int] = None,
+        **content: Any,
+    ) -> Dict[str, Any]:
         """A user message; `content` holds the message fields (text, voice, photo…)."""
         message = self._user_message(chat_id, chat, sender_id, **content)
         return await self.push_update({"message": message})
@@ -243,35 +287,82 @@ class FakeBotAPI:
         return await self.push_message(chat_id, **content, **kw)
 
     async def push_edited(self, chat_id: int, message_id: int, text: str) -> Dict[str, Any]:
-        return await self.push_update({"edited_message": {
-            "message_id": message_id, "date": int(time.time()) - 5, "edit_date": int(time.time()),
-            "chat": self.private_chat(chat_id), "from": self.user(chat_id), "text": text}})
+        return await self.push_update(
+            {
+                "edited_message": {
+                    "message_id": message_id,
+                    "date": int(time.time()) - 5,
+                    "edit_date": int(time.time()),
+                    "chat": self.private_chat(chat_id),
+                    "from": self.user(chat_id),
+                    "text": text,
+                }
+            }
+        )
 
     async def push_callback(self, chat_id: int, message_id: int, data: str) -> Dict[str, Any]:
         stored = self.messages[(chat_id, message_id)]
-        message = {"message_id": message_id, "date": int(time.time()),
-                   "chat": self.private_chat(chat_id), "from": BOT_USER, "text": stored.text}
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": self.private_chat(chat_id),
+            "from": BOT_USER,
+            "text": stored.text,
+        }
         if stored.reply_markup:
             message["reply_markup"] = stored.reply_markup
-        return await self.push_update({"callback_query": {
-            "id": str(next(self._callback_ids)), "from": self.user(chat_id), "message": message,
-            "chat_instance": f"ci{chat_id}", "data": data}})
+        return await self.push_update(
+            {
+                "callback_query": {
+                    "id": str(next(self._callback_ids)),
+                    "from": self.user(chat_id),
+                    "message": message,
+                    "chat_instance": f"ci{chat_id}",
+                    "data": data,
+                }
+            }
+        )
 
     async def push_my_chat_member(self, chat: Dict[str, Any], old: str, new: str, by: int) -> Dict[str, Any]:
-        return await self.push_update({"my_chat_member": {
-            "chat": chat, "from": self.user(by), "date": int(time.time()),
-            "old_chat_member": {"status": old, "user": BOT_USER},
-            "new_chat_member": {"status": new, "user": BOT_USER} if new != "administrator" else
-            {"status": new, "user": BOT_USER, "can_be_edited": False, "is_anonymous": False,
-             "can_manage_chat": True, "can_delete_messages": True, "can_manage_video_chats": False,
-             "can_restrict_members": False, "can_promote_members": False, "can_change_info": False,
-             "can_invite_users": True, "can_post_stories": False, "can_edit_stories": False,
-             "can_delete_stories": False}}})
+        return await self.push_update(
+            {
+                "my_chat_member": {
+                    "chat": chat,
+                    "from": self.user(by),
+                    "date": int(time.time()),
+                    "old_chat_member": {"status": old, "user": BOT_USER},
+                    "new_chat_member": {"status": new, "user": BOT_USER}
+                    if new != "administrator"
+                    else {
+                        "status": new,
+                        "user": BOT_USER,
+                        "can_be_edited": False,
+                        "is_anonymous": False,
+                        "can_manage_chat": True,
+                        "can_delete_messages": True,
+                        "can_manage_video_chats": False,
+                        "can_restrict_members": False,
+                        "can_promote_members": False,
+                        "can_change_info": False,
+                        "can_invite_users": True,
+                        "can_post_stories": False,
+                        "can_edit_stories": False,
+                        "can_delete_stories": False,
+                    },
+                }
+            }
+        )
 
-    def sent(self, method: str = "sendMessage", chat_id: Optional[int] = None, ok_only: bool = True) -> List[Call]:
-        return [c for c in self.calls
-                if c.method == method and (chat_id is None or c.chat_id == chat_id)
-                and (not ok_only or c.status == 200)]
+    def sent(
+        self, method: str = "sendMessage", chat_id: Optional[int] = None, ok_only: bool = True
+    ) -> List[Call]:
+        return [
+            c
+            for c in self.calls
+            if c.method == method
+            and (chat_id is None or c.chat_id == chat_id)
+            and (not ok_only or c.status == 200)
+        ]
 
     def texts(self, chat_id: Optional[int] = None) -> List[str]:
         """What the user sees of each sendMessage (HTML parsed)."""
@@ -285,14 +376,23 @@ class FakeBotAPI:
                     if value:
                         return value
                     await self._changed.wait()
+
         return await asyncio.wait_for(waiting(), timeout)
 
-    async def wait_for(self, method: str = "sendMessage", chat_id: Optional[int] = None, count: int = 1,
-                       timeout: float = 10.0, where: Optional[Callable[[Call], bool]] = None) -> Call:
+    async def wait_for(
+        self,
+        method: str = "sendMessage",
+        chat_id: Optional[int] = None,
+        count: int = 1,
+        timeout: float = 10.0,
+        where: Optional[Callable[[Call], bool]] = None,
+    ) -> Call:
         """Waits until `count` successful calls matched; returns the last of them."""
+
         def matched():
             calls = [c for c in self.sent(method, chat_id) if where is None or where(c)]
             return calls[count - 1] if len(calls) >= count else None
+
         return await self.wait_until(matched, timeout)
 
     async def quiet(self, seconds: float = 0.3) -> None:
@@ -330,7 +430,9 @@ class FakeBotAPI:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         if request.match_info["token"] != self.token:
-            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         try:
             params = await self._params(request)
         except ConnectionResetError:  # the client went away (the front stopping)
@@ -340,8 +442,11 @@ class FakeBotAPI:
             failures = self.failures.get(method)
             if failures:
                 failure = failures.pop(0)
-                raise ApiError(failure.status, "Too Many Requests: retry later" if failure.status == 429
-                               else "Internal Server Error", failure.retry_after)
+                raise ApiError(
+                    failure.status,
+                    "Too Many Requests: retry later" if failure.status == 429 else "Internal Server Error",
+                    failure.retry_after,
+                )
             handler = getattr(self, f"_api_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
@@ -401,10 +506,17 @@ class FakeBotAPI:
 
     def _bot_message(self, chat_id: int, **content) -> Dict[str, Any]:
         message_id = self._new_message_id(chat_id)
-        stored = StoredMessage(chat_id, message_id, True, content.get("text", ""), content.get("reply_markup"))
+        stored = StoredMessage(
+            chat_id, message_id, True, content.get("text", ""), content.get("reply_markup")
+        )
         self.messages[(chat_id, message_id)] = stored
-        return {"message_id": message_id, "date": int(time.time()), "from": BOT_USER,
-                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"}, **content}
+        return {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "from": BOT_USER,
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            **content,
+        }
 
     def _check_markup(self, markup: Any) -> None:
         if not markup:
@@ -440,10 +552,19 @@ class FakeBotAPI:
         return self._bot_message(params["chat_id"], photo=sizes)
 
     async def _api_sendChatAction(self, params):
-        if params.get("action") not in {"typing", "upload_photo", "record_video", "upload_video",
-                                        "record_voice", "upload_voice", "upload_document",
-                                        "choose_sticker", "find_location", "record_video_note",
-                                        "upload_video_note"}:
+        if params.get("action") not in {
+            "typing",
+            "upload_photo",
+            "record_video",
+            "upload_video",
+            "record_voice",
+            "upload_voice",
+            "upload_document",
+            "choose_sticker",
+            "find_location",
+            "record_video_note",
+            "upload_video_note",
+        }:
             raise ApiError(400, "Bad Request: wrong parameter action in request")
         return True
 
@@ -463,8 +584,13 @@ class FakeBotAPI:
             raise ApiError(400, "Bad Request: message is not modified")
         self._check_markup(markup)
         stored.reply_markup = markup
-        result = {"message_id": stored.message_id, "date": int(time.time()), "from": BOT_USER,
-                  "chat": {"id": stored.chat_id, "type": "private"}, "text": stored.text}
+        result = {
+            "message_id": stored.message_id,
+            "date": int(time.time()),
+            "from": BOT_USER,
+            "chat": {"id": stored.chat_id, "type": "private"},
+            "text": stored.text,
+        }
         if markup:
             result["reply_markup"] = markup
         return result
@@ -499,8 +625,11 @@ class FakeBotAPI:
         return True
 
     async def _api_getWebhookInfo(self, params):
-        return {"url": self.webhook_url or "", "has_custom_certificate": False,
-                "pending_update_count": len(self._updates)}
+        return {
+            "url": self.webhook_url or "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
 
     async def _deliver_webhooks(self) -> None:
         while True:

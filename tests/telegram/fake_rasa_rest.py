@@ -4,6 +4,7 @@ By default it answers like the real assistant does (answer text + buttons + the
 `custom` answer payload); `responder` can be replaced, `delay` slows every answer down,
 `status` makes it fail, and stop() makes it unreachable.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -30,22 +31,40 @@ class Received:
 
 
 def default_responder(sender: str, message: str) -> List[Dict[str, Any]]:
-    custom = {"recipient_id": sender,
-              "custom": {"topic": "titre-sejour", "intent": "titre-sejour", "confidence": 0.93,
-                         "sources": [{"title": "CESEDA", "reference": "L425-1", "url": "https://x"}]}}
+    custom = {
+        "recipient_id": sender,
+        "custom": {
+            "topic": "titre-sejour",
+            "intent": "titre-sejour",
+            "confidence": 0.93,
+            "sources": [{"title": "CESEDA", "reference": "L425-1", "url": "https://x"}],
+        },
+    }
     if message == "/effacer_conversation":
         return [{"recipient_id": sender, "text": ERASED}]
     if message == "/menu":
-        return [{"recipient_id": sender, "text": MENU, "buttons": [
-            {"title": "Titre de séjour", "payload": "/titre-sejour"},
-            {"title": "Porter plainte", "payload": "/porter-plainte"}]}]
+        return [
+            {
+                "recipient_id": sender,
+                "text": MENU,
+                "buttons": [
+                    {"title": "Titre de séjour", "payload": "/titre-sejour"},
+                    {"title": "Porter plainte", "payload": "/porter-plainte"},
+                ],
+            }
+        ]
     if message.startswith("/en_savoir_plus"):
         # Rasa's REST channel sends each paragraph of a text as its own element.
         return [{"recipient_id": sender, "text": p} for p in DETAILS.split("\n\n")] + [custom]
     return [
-        {"recipient_id": sender, "text": ANSWER, "buttons": [
-            {"title": "En savoir plus", "payload": LONG_PAYLOAD},
-            {"title": "Parler à quelqu'un", "payload": "/contacts-aide"}]},
+        {
+            "recipient_id": sender,
+            "text": ANSWER,
+            "buttons": [
+                {"title": "En savoir plus", "payload": LONG_PAYLOAD},
+                {"title": "Parler à quelqu'un", "payload": "/contacts-aide"},
+            ],
+        },
         custom,
     ]
 

@@ -10,6 +10,7 @@ Two cases need something between the front and Rasa, given by a small HTTP proxy
   details a little longer), so the proxy repeats the real answer's text elements until
   the turn is over 8,000 characters; the front must split it at paragraph boundaries.
 """
+
 import asyncio
 import json
 import random
@@ -17,11 +18,10 @@ import re
 
 import sqlalchemy as sa
 from aiohttp import ClientSession, ClientTimeout, web
-
-from telegram_front.texts import load_texts
-
 from fake_bot_api import parse_html
 from tg_harness import async_test, running_front
+
+from telegram_front.texts import load_texts
 
 TEXTS = load_texts()
 QUESTION = "est-ce que je peux avoir un titre de séjour si je porte plainte ?"
@@ -98,8 +98,9 @@ async def test_question_then_details_button(rasa_stack, tmp_path):
     chat = new_chat()
     async with running_front(tmp_path, rasa_url=rasa_stack.rasa_url, rasa_timeout=RASA_TIMEOUT) as run:
         await run.api.push_text(chat, QUESTION)
-        answer = await run.api.wait_for("sendMessage", chat_id=chat, timeout=WAIT,
-                                        where=lambda c: bool(c.keyboard))
+        answer = await run.api.wait_for(
+            "sendMessage", chat_id=chat, timeout=WAIT, where=lambda c: bool(c.keyboard)
+        )
         assert "L425-1" in "\n".join(run.api.texts(chat))
         titles = [b["text"] for row in answer.keyboard for b in row]
         assert "En savoir plus" in titles and "Parler à quelqu'un" in titles
@@ -139,8 +140,9 @@ async def test_oubli_deletes_the_tracker_rows_and_the_messages(rasa_stack, tmp_p
         await run.api.quiet(1.0)
         assert count_events(rasa_stack.tracker_db_url, sender) > 0
         await run.api.push_text(chat, "/oubli")
-        await run.api.wait_for("sendMessage", chat_id=chat, timeout=WAIT,
-                               where=lambda c: c.text == TEXTS.forget_done)
+        await run.api.wait_for(
+            "sendMessage", chat_id=chat, timeout=WAIT, where=lambda c: c.text == TEXTS.forget_done
+        )
         assert count_events(rasa_stack.tracker_db_url, sender) == 0
         gone = [m for m in run.api.messages.values() if m.chat_id == chat and m.deleted]
         assert len(gone) >= 3  # the question, the answer(s), /oubli
@@ -165,14 +167,21 @@ async def test_reply_over_4096_characters_is_split(rasa_stack, tmp_path):
     try:
         async with running_front(tmp_path, rasa_url=proxy.url, rasa_timeout=RASA_TIMEOUT) as run:
             await run.api.push_text(chat, QUESTION)
-            await run.api.wait_for("sendMessage", chat_id=chat, timeout=WAIT, where=lambda c: bool(c.keyboard))
+            await run.api.wait_for(
+                "sendMessage", chat_id=chat, timeout=WAIT, where=lambda c: bool(c.keyboard)
+            )
             await run.api.quiet(1.0)
             calls = run.api.sent("sendMessage", chat)
             texts = [c.shown for c in calls]
             assert sum(len(t) for t in texts) > 8000
             assert len(calls) >= 3 and all(len(t) <= 4096 for t in texts)
-            expected = [p.strip() for e in proxy.last_elements if e.get("text")
-                        for p in re.split(r"\n[ \t]*\n", e["text"].strip()) if p.strip()]
+            expected = [
+                p.strip()
+                for e in proxy.last_elements
+                if e.get("text")
+                for p in re.split(r"\n[ \t]*\n", e["text"].strip())
+                if p.strip()
+            ]
             got = [p.strip() for t in texts for p in re.split(r"\n[ \t]*\n", t)]
             assert got == expected  # whole paragraphs, in order, nothing lost
             assert bool(calls[-1].keyboard) and not any(c.keyboard for c in calls[:-1])
@@ -197,7 +206,9 @@ async def test_rasa_stopped_gives_the_apology_with_emergency_numbers(rasa_stack,
 
 
 @async_test
-async def test_a_danger_message_gets_the_numbers_first_whether_rasa_is_quick_or_too_slow(rasa_stack, tmp_path):
+async def test_a_danger_message_gets_the_numbers_first_whether_rasa_is_quick_or_too_slow(
+    rasa_stack, tmp_path
+):
     proxy = await RasaProxy(rasa_stack.rasa_url).start()
     quick, slow = new_chat(), new_chat()
     danger = "au secours on me frappe"
@@ -255,8 +266,11 @@ async def test_the_assistant_answers_many_users_concurrently_in_order(rasa_stack
         await run.api.quiet(2.0)
         db = rasa_stack.tracker_db_url
         for chat in chats:
-            stored = rows(db, "SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id",
-                          s=run.sender(chat))
+            stored = rows(
+                db,
+                "SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id",
+                s=run.sender(chat),
+            )
             texts = [json.loads(r[0]).get("text") for r in stored]
             assert texts == questions
 
@@ -279,9 +293,11 @@ async def test_languages_hint_and_langue_with_the_real_assistant(rasa_stack, tmp
         help_ = await run.api.wait_for("sendMessage", chat_id=chat, count=3, timeout=WAIT)
         assert help_.shown == parse_html(english.help)
 
-        user_events = rows(rasa_stack.tracker_db_url,
-                           "SELECT data FROM events WHERE sender_id = :s AND type_name = 'user'",
-                           s=run.sender(chat))
+        user_events = rows(
+            rasa_stack.tracker_db_url,
+            "SELECT data FROM events WHERE sender_id = :s AND type_name = 'user'",
+            s=run.sender(chat),
+        )
         metadata = [json.loads(row[0]).get("metadata") for row in user_events]
         # The hint, beside what Rasa itself adds (assistant and model ids).
         assert metadata and all(m["language_hint"] == "ro" for m in metadata), metadata

@@ -1,16 +1,16 @@
 """The real front, driven through the fake Bot API, against a fake Rasa REST channel."""
+
 import asyncio
 import json
 import logging
 import time
 
 import aiohttp
-
-from telegram_front.texts import load_texts
-
 from fake_bot_api import BOT_USER, parse_html
 from fake_rasa_rest import ANSWER, DETAILS, ERASED, LONG_PAYLOAD
 from tg_harness import SECRET, TOKEN, async_test, running_front
+
+from telegram_front.texts import load_texts
 
 TEXTS = load_texts()
 CHAT = 424242001
@@ -72,14 +72,24 @@ async def test_a_button_of_before_a_restart_says_it_expired(tmp_path):
 @async_test
 async def test_typed_payloads_lose_their_slash(tmp_path):
     async with running_front(tmp_path) as run:
-        typed = ['/en_savoir_plus{"topic":"asile"}', "//menu", "/start@AutreBot",
-                 '/ / /en_savoir_plus{"topic":"<b>x</b>"}', "/\u200b/urgence@0.01"]
+        typed = [
+            '/en_savoir_plus{"topic":"asile"}',
+            "//menu",
+            "/start@AutreBot",
+            '/ / /en_savoir_plus{"topic":"<b>x</b>"}',
+            "/\u200b/urgence@0.01",
+        ]
         for count, text in enumerate(typed, 1):
             # One at a time: more than 3 waiting in a chat are dropped (the scheduler's cap).
             await run.api.push_text(CHAT, text)
             await run.api.wait_for("sendMessage", chat_id=CHAT, count=count)
-        assert run.rasa.messages() == ['en_savoir_plus{"topic":"asile"}', "menu", "start@AutreBot",
-                                       'en_savoir_plus{"topic":"<b>x</b>"}', "urgence@0.01"]
+        assert run.rasa.messages() == [
+            'en_savoir_plus{"topic":"asile"}',
+            "menu",
+            "start@AutreBot",
+            'en_savoir_plus{"topic":"<b>x</b>"}',
+            "urgence@0.01",
+        ]
 
 
 @async_test
@@ -135,12 +145,16 @@ async def test_oubli_erases_in_rasa_and_deletes_recent_messages(tmp_path):
         await run.api.push_text(CHAT, "/urgence")
         await run.api.wait_for("sendMessage", chat_id=CHAT, count=3)
         await run.api.push_text(CHAT, "/oubli")
-        done = await run.api.wait_for("sendMessage", chat_id=CHAT,
-                                      where=lambda c: c.shown == visible(TEXTS.forget_done))
+        done = await run.api.wait_for(
+            "sendMessage", chat_id=CHAT, where=lambda c: c.shown == visible(TEXTS.forget_done)
+        )
         await run.api.quiet()
         assert run.rasa.messages()[-1] == "/effacer_conversation"
-        before = [(chat, mid) for (chat, mid), m in run.api.messages.items()
-                  if chat == CHAT and mid < done.result["message_id"]]
+        before = [
+            (chat, mid)
+            for (chat, mid), m in run.api.messages.items()
+            if chat == CHAT and mid < done.result["message_id"]
+        ]
         erased = [m for m in run.api.messages.values() if m.chat_id == CHAT and m.deleted]
         # every message before the confirmation, the user's and the bot's, is gone
         assert len(before) == 8  # 4 user messages + 4 bot replies (incl. Rasa's "erased")
@@ -161,7 +175,9 @@ async def test_oubli_with_rasa_down_says_so_and_still_deletes(tmp_path):
         await run.api.wait_for("sendMessage", chat_id=CHAT)
         await run.rasa.stop()
         await run.api.push_text(CHAT, "/oubli")
-        await run.api.wait_for("sendMessage", chat_id=CHAT, where=lambda c: c.shown == visible(TEXTS.forget_done))
+        await run.api.wait_for(
+            "sendMessage", chat_id=CHAT, where=lambda c: c.shown == visible(TEXTS.forget_done)
+        )
         texts = run.api.texts(CHAT)
         assert visible(TEXTS.forget_failed) in texts
         assert sum(m.deleted for m in run.api.messages.values()) == 3  # /start, welcome, /oubli
@@ -173,21 +189,47 @@ NON_TEXT = {
     "audio": {"audio": {"file_id": "a", "file_unique_id": "a", "duration": 4}},
     "video": {"video": {"file_id": "a", "file_unique_id": "a", "width": 1, "height": 1, "duration": 1}},
     "video_note": {"video_note": {"file_id": "a", "file_unique_id": "a", "length": 1, "duration": 1}},
-    "photo": {"photo": [{"file_id": "a", "file_unique_id": "a", "width": 1, "height": 1}],
-              "caption": "mon passeport"},
+    "photo": {
+        "photo": [{"file_id": "a", "file_unique_id": "a", "width": 1, "height": 1}],
+        "caption": "mon passeport",
+    },
     "document": {"document": {"file_id": "a", "file_unique_id": "a", "file_name": "x.pdf"}},
-    "sticker": {"sticker": {"file_id": "a", "file_unique_id": "a", "width": 1, "height": 1,
-                            "is_animated": False, "is_video": False, "type": "regular"}},
-    "animation": {"animation": {"file_id": "a", "file_unique_id": "a", "width": 1, "height": 1, "duration": 1},
-                  "document": {"file_id": "a", "file_unique_id": "a"}},
+    "sticker": {
+        "sticker": {
+            "file_id": "a",
+            "file_unique_id": "a",
+            "width": 1,
+            "height": 1,
+            "is_animated": False,
+            "is_video": False,
+            "type": "regular",
+        }
+    },
+    "animation": {
+        "animation": {"file_id": "a", "file_unique_id": "a", "width": 1, "height": 1, "duration": 1},
+        "document": {"file_id": "a", "file_unique_id": "a"},
+    },
     "location": {"location": {"latitude": 48.85, "longitude": 2.35}},
-    "venue": {"venue": {"location": {"latitude": 48.85, "longitude": 2.35}, "title": "t", "address": "a"},
-              "location": {"latitude": 48.85, "longitude": 2.35}},
+    "venue": {
+        "venue": {"location": {"latitude": 48.85, "longitude": 2.35}, "title": "t", "address": "a"},
+        "location": {"latitude": 48.85, "longitude": 2.35},
+    },
     "contact": {"contact": {"phone_number": "+33600000000", "first_name": "X"}},
-    "poll": {"poll": {"id": "1", "question": "q", "options": [{"text": "a", "voter_count": 0, "persistent_id": "o1"}],
-                      "total_voter_count": 0, "is_closed": False, "is_anonymous": True, "persistent_id": "p1",
-                      "type": "regular", "allows_multiple_answers": False, "allows_revoting": False,
-                      "members_only": False}},
+    "poll": {
+        "poll": {
+            "id": "1",
+            "question": "q",
+            "options": [{"text": "a", "voter_count": 0, "persistent_id": "o1"}],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "persistent_id": "p1",
+            "type": "regular",
+            "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
+        }
+    },
     "dice": {"dice": {"emoji": "🎲", "value": 3}},
     "other": {"pinned_message": {"message_id": 1, "date": 0, "chat": {"id": CHAT, "type": "private"}}},
 }
@@ -208,9 +250,16 @@ async def test_every_non_text_message_gets_its_french_reply_and_nothing_reaches_
 
 @async_test
 async def test_an_update_the_library_cannot_read_gets_a_reply_and_blocks_nothing(tmp_path):
-    old_poll = {"id": "1", "question": "q", "options": [{"text": "a", "voter_count": 0}],
-                "total_voter_count": 0, "is_closed": False, "is_anonymous": True,
-                "type": "regular", "allows_multiple_answers": False}  # no Bot API 9.6 fields
+    old_poll = {
+        "id": "1",
+        "question": "q",
+        "options": [{"text": "a", "voter_count": 0}],
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+    }  # no Bot API 9.6 fields
     records = []
 
     class Keep(logging.Handler):
@@ -252,15 +301,29 @@ async def test_groups_are_refused_and_never_reach_rasa(tmp_path):
         await run.api.quiet()
         assert run.api.sent("sendMessage") == []
         # the bot is addressed: a command, a mention, a reply to it, being added
-        await run.api.push_message(-100777, chat=group, sender_id=5, text="/start",
-                                   entities=[{"type": "bot_command", "offset": 0, "length": 6}])
-        await run.api.push_message(-100777, chat=group, sender_id=5,
-                                   text=f"@{BOT_USER['username']} j'ai besoin d'aide")
-        await run.api.push_message(-100777, chat=group, sender_id=5, text="et alors ?",
-                                   reply_to_message={"message_id": 1, "date": 0, "chat": group,
-                                                     "from": BOT_USER, "text": "x"})
-        await run.api.push_my_chat_member({"id": -100888, "type": "group", "title": "G"}, "left", "member", by=5)
-        await run.api.push_message(-100777, chat=group, sender_id=5, voice={"file_id": "a", "file_unique_id": "a", "duration": 1})
+        await run.api.push_message(
+            -100777,
+            chat=group,
+            sender_id=5,
+            text="/start",
+            entities=[{"type": "bot_command", "offset": 0, "length": 6}],
+        )
+        await run.api.push_message(
+            -100777, chat=group, sender_id=5, text=f"@{BOT_USER['username']} j'ai besoin d'aide"
+        )
+        await run.api.push_message(
+            -100777,
+            chat=group,
+            sender_id=5,
+            text="et alors ?",
+            reply_to_message={"message_id": 1, "date": 0, "chat": group, "from": BOT_USER, "text": "x"},
+        )
+        await run.api.push_my_chat_member(
+            {"id": -100888, "type": "group", "title": "G"}, "left", "member", by=5
+        )
+        await run.api.push_message(
+            -100777, chat=group, sender_id=5, voice={"file_id": "a", "file_unique_id": "a", "duration": 1}
+        )
         await run.api.wait_for("sendMessage", count=4)
         await run.api.quiet()
         refusals = run.api.sent("sendMessage")
@@ -277,8 +340,7 @@ async def test_long_reply_is_split_at_paragraph_boundaries(tmp_path):
 
     async with running_front(tmp_path) as run:
         run.rasa.responder = lambda sender, message: [
-            {"recipient_id": sender, "text": long_text,
-             "buttons": [{"title": "Menu", "payload": "/menu"}]},
+            {"recipient_id": sender, "text": long_text, "buttons": [{"title": "Menu", "payload": "/menu"}]},
             {"recipient_id": sender, "custom": {"topic": "x"}},
         ]
         await run.api.push_text(CHAT, "tout savoir")
@@ -287,8 +349,9 @@ async def test_long_reply_is_split_at_paragraph_boundaries(tmp_path):
         parts = [c.shown for c in run.api.sent("sendMessage", CHAT)]
         assert len(parts) == 3
         assert all(len(p) <= 4096 for p in parts)
-        assert [p.split("\n\n") for p in parts] and sum((p.split("\n\n") for p in parts), []) == \
-            [p.strip() for p in paragraphs]
+        assert [p.split("\n\n") for p in parts] and sum((p.split("\n\n") for p in parts), []) == [
+            p.strip() for p in paragraphs
+        ]
         assert [bool(c.keyboard) for c in run.api.sent("sendMessage", CHAT)] == [False, False, True]
 
 
@@ -347,12 +410,15 @@ async def test_rasa_errors_get_the_apology(tmp_path):
     async with running_front(tmp_path) as run:
         run.rasa.status = 500
         await run.api.push_text(CHAT, "question")
-        assert (await run.api.wait_for("sendMessage", chat_id=CHAT)).shown == visible(TEXTS.apology_with_emergency)
+        assert (await run.api.wait_for("sendMessage", chat_id=CHAT)).shown == visible(
+            TEXTS.apology_with_emergency
+        )
         run.rasa.status = 200
         run.rasa.responder = lambda s, m: {"not": "a list"}
         await run.api.push_text(CHAT, "question")
-        assert (await run.api.wait_for("sendMessage", chat_id=CHAT, count=2)).shown == \
-            visible(TEXTS.apology_with_emergency)
+        assert (await run.api.wait_for("sendMessage", chat_id=CHAT, count=2)).shown == visible(
+            TEXTS.apology_with_emergency
+        )
 
 
 @async_test
@@ -455,6 +521,7 @@ async def test_rasa_sees_only_the_pseudonymous_id(tmp_path):
         assert senders == {run.sender(CHAT), run.sender(CHAT + 1)}
         import hashlib
         import hmac
+
         assert run.sender(CHAT) == hmac.new(SECRET.encode(), str(CHAT).encode(), hashlib.sha256).hexdigest()
         for sender in senders:
             assert str(CHAT) not in sender and "zorglub" not in sender and "Zorglub" not in sender
@@ -490,10 +557,14 @@ async def test_logs_hold_no_text_ids_names_or_token(tmp_path):
         async with running_front(tmp_path) as run:
             await run.api.push_text(CHAT, "un secret tres personnel")
             answer = await run.api.wait_for("sendMessage", chat_id=CHAT)
-            await run.api.push_callback(CHAT, answer.result["message_id"], answer.keyboard[0][0]["callback_data"])
+            await run.api.push_callback(
+                CHAT, answer.result["message_id"], answer.keyboard[0][0]["callback_data"]
+            )
             await run.api.push_message(CHAT, voice={"file_id": "a", "file_unique_id": "a", "duration": 1})
             await run.api.push_text(CHAT, "/oubli")
-            await run.api.wait_for("sendMessage", chat_id=CHAT, where=lambda c: c.shown == visible(TEXTS.forget_done))
+            await run.api.wait_for(
+                "sendMessage", chat_id=CHAT, where=lambda c: c.shown == visible(TEXTS.forget_done)
+            )
             run.api.fail("sendMessage", 500, times=10)  # errors must not leak either
             await run.api.push_text(CHAT, "encore un secret")
             await asyncio.sleep(1)
@@ -506,8 +577,18 @@ async def test_logs_hold_no_text_ids_names_or_token(tmp_path):
         root.setLevel(old_level)
     text = "\n".join(records)
     assert "update kind=text" in text and "update kind=voice" in text  # the logs do say something
-    for forbidden in (str(CHAT), "secret", "personnel", "Zorglub", "zorglub", "Nomdefamille",
-                      TOKEN, TOKEN.split(":")[1], sender, LONG_PAYLOAD):
+    for forbidden in (
+        str(CHAT),
+        "secret",
+        "personnel",
+        "Zorglub",
+        "zorglub",
+        "Nomdefamille",
+        TOKEN,
+        TOKEN.split(":")[1],
+        sender,
+        LONG_PAYLOAD,
+    ):
         assert forbidden not in text, forbidden
 
 
@@ -525,16 +606,29 @@ async def test_webhook_mode_checks_the_secret_token(tmp_path):
         assert answer.shown == ANSWER
         assert run.api.webhook_statuses == [200]
         # anyone else is refused and nothing is processed
-        update = {"update_id": 1, "message": {"message_id": 99, "date": 0, "text": "intrus",
-                                             "chat": {"id": CHAT + 9, "type": "private"},
-                                             "from": {"id": CHAT + 9, "is_bot": False, "first_name": "X"}}}
+        update = {
+            "update_id": 1,
+            "message": {
+                "message_id": 99,
+                "date": 0,
+                "text": "intrus",
+                "chat": {"id": CHAT + 9, "type": "private"},
+                "from": {"id": CHAT + 9, "is_bot": False, "first_name": "X"},
+            },
+        }
         async with aiohttp.ClientSession() as session:
-            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"},
-                            {"X-Telegram-Bot-Api-Secret-Token": "the-right_secret" + "x"}):
+            for headers in (
+                {},
+                {"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+                {"X-Telegram-Bot-Api-Secret-Token": "the-right_secret" + "x"},
+            ):
                 async with session.post(run.config.webhook_url, json=update, headers=headers) as reply:
                     assert reply.status == 403
-            async with session.post(run.config.webhook_url, data="not json",
-                                    headers={"X-Telegram-Bot-Api-Secret-Token": "the-right_secret"}) as reply:
+            async with session.post(
+                run.config.webhook_url,
+                data="not json",
+                headers={"X-Telegram-Bot-Api-Secret-Token": "the-right_secret"},
+            ) as reply:
                 assert reply.status == 400
         await run.api.quiet(0.5)
         assert run.rasa.messages() == ["bonjour"]
@@ -548,16 +642,23 @@ async def test_webhook_refuses_compressed_bodies_before_reading_them(tmp_path):
     import gzip
 
     async with running_front(tmp_path, webhook=True, webhook_secret="the-right_secret") as run:
-        update = {"update_id": 7, "message": {"message_id": 1, "date": 0, "text": "compressé",
-                                             "chat": {"id": CHAT, "type": "private"},
-                                             "from": {"id": CHAT, "is_bot": False, "first_name": "X"}}}
+        update = {
+            "update_id": 7,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "text": "compressé",
+                "chat": {"id": CHAT, "type": "private"},
+                "from": {"id": CHAT, "is_bot": False, "first_name": "X"},
+            },
+        }
         bomb = gzip.compress(json.dumps(update).encode() + b" " * 20_000_000)
-        headers = {"X-Telegram-Bot-Api-Secret-Token": "the-right_secret",
-                   "Content-Type": "application/json"}
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "the-right_secret", "Content-Type": "application/json"}
         async with aiohttp.ClientSession(auto_decompress=False) as session:
             for encoding in ("gzip", "deflate", "br", "GZIP"):
-                async with session.post(run.config.webhook_url, data=bomb,
-                                        headers={**headers, "Content-Encoding": encoding}) as reply:
+                async with session.post(
+                    run.config.webhook_url, data=bomb, headers={**headers, "Content-Encoding": encoding}
+                ) as reply:
                     assert reply.status == 415, encoding
         await run.api.quiet(0.5)
         assert run.rasa.messages() == []

@@ -1,12 +1,13 @@
 """The victims' languages in the Telegram front (issue #18): the app language as a hint to
 Rasa, /langue, the front's own texts and command menus in the chat's language."""
-import json
 
-from telegram_front.texts import TextBook, load_texts
+import json
 
 from fake_bot_api import parse_html
 from fake_rasa_rest import ANSWER, ERASED
 from tg_harness import async_test, running_front
+
+from telegram_front.texts import TextBook, load_texts
 
 BOOK = TextBook.load()
 FR, EN, RO, AR = (load_texts(code) for code in ("fr", "en", "ro", "ar"))
@@ -28,8 +29,11 @@ async def test_the_app_language_goes_to_rasa_as_a_hint_and_nothing_else(tmp_path
             await run.api.push_text(chat, "bonjour")
             await run.api.wait_for("sendMessage", chat_id=chat)
         bodies = {r.sender: r.body for r in run.rasa.received}
-        assert bodies[run.sender(CHAT)] == {"sender": run.sender(CHAT), "message": "bonjour",
-                                            "metadata": {"language_hint": "en"}}
+        assert bodies[run.sender(CHAT)] == {
+            "sender": run.sender(CHAT),
+            "message": "bonjour",
+            "metadata": {"language_hint": "en"},
+        }
         assert bodies[run.sender(CHAT + 1)]["metadata"] == {"language_hint": "ar"}
         # Portuguese is not one of ours, and no language at all: no metadata.
         assert set(bodies[run.sender(CHAT + 2)]) == {"sender", "message"}
@@ -74,19 +78,28 @@ async def test_langue_shows_one_button_per_language_and_a_tap_is_relayed_and_rem
 
         # /oubli erases the choice with the rest: this exchange ends in English...
         await run.api.push_text(CHAT, "/oubli")
-        done = await run.api.wait_for("sendMessage", chat_id=CHAT, where=lambda c: c.shown == shown(EN.forget_done))
+        done = await run.api.wait_for(
+            "sendMessage", chat_id=CHAT, where=lambda c: c.shown == shown(EN.forget_done)
+        )
         assert done
         # ...and the next one is in the app's language again.
         await run.api.push_text(CHAT, "/start")
-        welcome = await run.api.wait_for("sendMessage", chat_id=CHAT, where=lambda c: c.shown == shown(FR.welcome))
+        welcome = await run.api.wait_for(
+            "sendMessage", chat_id=CHAT, where=lambda c: c.shown == shown(FR.welcome)
+        )
         assert welcome
 
 
 @async_test
 async def test_the_language_buttons_rasa_sends_are_remembered_too(tmp_path):
     async with running_front(tmp_path) as run:
-        run.rasa.responder = lambda sender, message: [{"recipient_id": sender, "text": "?", "buttons": [
-            {"title": "Română", "payload": '/choisir_langue{"language":"ro"}'}]}]
+        run.rasa.responder = lambda sender, message: [
+            {
+                "recipient_id": sender,
+                "text": "?",
+                "buttons": [{"title": "Română", "payload": '/choisir_langue{"language":"ro"}'}],
+            }
+        ]
         await run.api.push_text(CHAT, "in romanian please")
         offer = await run.api.wait_for("sendMessage", chat_id=CHAT)
         await run.api.push_callback(CHAT, offer.result["message_id"], offer.keyboard[0][0]["callback_data"])

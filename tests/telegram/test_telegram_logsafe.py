@@ -1,4 +1,5 @@
 """Log redaction: the token and Telegram objects never reach the log output."""
+
 import io
 import logging
 

@@ -4,15 +4,16 @@ The real front, the fake Bot API and a slow fake Rasa. The times are measured fr
 moment the fake Bot API handed out the update to the moment the front's sendMessage
 reached it.
 """
+
 import asyncio
 import time
-
-from telegram_front.danger import looks_like_danger
-from telegram_front.texts import load_texts
 
 from fake_bot_api import parse_html
 from fake_rasa_rest import ANSWER
 from tg_harness import async_test, running_front
+
+from telegram_front.danger import looks_like_danger
+from telegram_front.texts import load_texts
 
 TEXTS = load_texts()
 FLOODER = 424242100

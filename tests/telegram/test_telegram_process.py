@@ -1,5 +1,6 @@
 """`python -m telegram_front` as a real process: settings from the environment, generated
 secret file, clean stop on SIGTERM, and logs free of texts, ids, names and the token."""
+
 import asyncio
 import hashlib
 import hmac
@@ -18,16 +19,21 @@ CHAT = 5550001234
 
 
 def front_env(**values):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TELEGRAM_", "RASA_", "SENDER_ID_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RASA_", "SENDER_ID_"))}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env.update(values)
     return env
 
 
 def test_missing_token_is_a_clear_error():
-    result = subprocess.run([sys.executable, "-m", "telegram_front"], cwd=REPO_ROOT, env=front_env(),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "telegram_front"],
+        cwd=REPO_ROOT,
+        env=front_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" in result.stderr
 
@@ -36,11 +42,20 @@ def test_missing_token_is_a_clear_error():
 async def test_a_token_refused_by_the_bot_api_fails_clearly_without_printing_it(tmp_path):
     async with FakeBotAPI(TOKEN) as api:
         wrong = "111111:WRONG-token_value"
-        env = front_env(TELEGRAM_BOT_TOKEN=wrong, TELEGRAM_API_URL=api.base_url,
-                        SENDER_ID_SECRET_FILE=str(tmp_path / "secret"))
+        env = front_env(
+            TELEGRAM_BOT_TOKEN=wrong,
+            TELEGRAM_API_URL=api.base_url,
+            SENDER_ID_SECRET_FILE=str(tmp_path / "secret"),
+        )
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "telegram_front", cwd=str(REPO_ROOT), env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            sys.executable,
+            "-m",
+            "telegram_front",
+            cwd=str(REPO_ROOT),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         output, _ = await asyncio.wait_for(process.communicate(), 60)
     output = output.decode()
     assert process.returncode == 1
@@ -54,12 +69,23 @@ async def test_the_process_answers_erases_and_stops_cleanly(tmp_path):
     log_path = tmp_path / "front.log"
     async with FakeBotAPI(TOKEN) as api:
         rasa = await FakeRasa().start()
-        env = front_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api.base_url, RASA_URL=rasa.url,
-                        SENDER_ID_SECRET_FILE=str(secret_file), RASA_TIMEOUT_SECONDS="5")
+        env = front_env(
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=api.base_url,
+            RASA_URL=rasa.url,
+            SENDER_ID_SECRET_FILE=str(secret_file),
+            RASA_TIMEOUT_SECONDS="5",
+        )
         with open(log_path, "wb") as log:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "telegram_front", cwd=str(REPO_ROOT), env=env,
-                stdout=log, stderr=subprocess.STDOUT)
+                sys.executable,
+                "-m",
+                "telegram_front",
+                cwd=str(REPO_ROOT),
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         try:
             await api.wait_for("setMyCommands", timeout=60)
             await api.push_text(CHAT, "Je m'appelle Prenom et j'ai peur")
@@ -84,5 +110,15 @@ async def test_the_process_answers_erases_and_stops_cleanly(tmp_path):
     log = log_path.read_text(encoding="utf-8", errors="replace")
     assert "Telegram front started (long polling)" in log and "update kind=text" in log
     assert "Telegram front stopped" in log
-    for forbidden in (TOKEN, TOKEN.split(":")[1], str(CHAT), "Zorglub", "zorglub", "Nomdefamille", "peur", expected, key):
+    for forbidden in (
+        TOKEN,
+        TOKEN.split(":")[1],
+        str(CHAT),
+        "Zorglub",
+        "zorglub",
+        "Nomdefamille",
+        "peur",
+        expected,
+        key,
+    ):
         assert forbidden not in log, forbidden

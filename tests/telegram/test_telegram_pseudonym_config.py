@@ -1,4 +1,5 @@
 """Pseudonymous sender ids and the front's settings."""
+
 import hashlib
 import hmac
 import os
@@ -82,18 +83,20 @@ def test_config_defaults():
 
 
 def test_config_from_environment():
-    config = Config.from_env({
-        "TELEGRAM_BOT_TOKEN": "1:abc",
-        "TELEGRAM_API_URL": "http://127.0.0.1:8081/bot",
-        "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg/hook",
-        "TELEGRAM_WEBHOOK_SECRET": "s3cret_token-OK_6f1d0c9a8b7e2f4d3c5b",
-        "TELEGRAM_WEBHOOK_LISTEN": "0.0.0.0",
-        "TELEGRAM_WEBHOOK_PORT": "9000",
-        "RASA_URL": "http://rasa:5005/",
-        "RASA_TIMEOUT_SECONDS": "7.5",
-        "SENDER_ID_SECRET": KEY,
-        "SENDER_ID_SECRET_FILE": "/tmp/elsewhere",
-    })
+    config = Config.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": "1:abc",
+            "TELEGRAM_API_URL": "http://127.0.0.1:8081/bot",
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg/hook",
+            "TELEGRAM_WEBHOOK_SECRET": "s3cret_token-OK_6f1d0c9a8b7e2f4d3c5b",
+            "TELEGRAM_WEBHOOK_LISTEN": "0.0.0.0",
+            "TELEGRAM_WEBHOOK_PORT": "9000",
+            "RASA_URL": "http://rasa:5005/",
+            "RASA_TIMEOUT_SECONDS": "7.5",
+            "SENDER_ID_SECRET": KEY,
+            "SENDER_ID_SECRET_FILE": "/tmp/elsewhere",
+        }
+    )
     assert config.api_url == "http://127.0.0.1:8081/bot"
     assert config.webhook_url == "https://bot.example.org/tg/hook" and config.webhook_path == "/tg/hook"
     assert config.webhook_secret == "s3cret_token-OK_6f1d0c9a8b7e2f4d3c5b"
@@ -103,14 +106,17 @@ def test_config_from_environment():
     assert str(config.sender_id_secret_file) == "/tmp/elsewhere"
 
 
-@pytest.mark.parametrize("env", [
-    {},
-    {"TELEGRAM_BOT_TOKEN": "  "},
-    {"TELEGRAM_BOT_TOKEN": "1:a", "RASA_TIMEOUT_SECONDS": "soon"},
-    {"TELEGRAM_BOT_TOKEN": "1:a", "RASA_TIMEOUT_SECONDS": "0"},
-    {"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_WEBHOOK_URL": "bot.example.org"},
-    {"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_WEBHOOK_SECRET": "no spaces allowed"},
-])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"TELEGRAM_BOT_TOKEN": "  "},
+        {"TELEGRAM_BOT_TOKEN": "1:a", "RASA_TIMEOUT_SECONDS": "soon"},
+        {"TELEGRAM_BOT_TOKEN": "1:a", "RASA_TIMEOUT_SECONDS": "0"},
+        {"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_WEBHOOK_URL": "bot.example.org"},
+        {"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_WEBHOOK_SECRET": "no spaces allowed"},
+    ],
+)
 def test_bad_settings_are_refused_without_echoing_values(env):
     with pytest.raises(ConfigError) as error:
         Config.from_env(env)

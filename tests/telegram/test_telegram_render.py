@@ -1,4 +1,7 @@
 """Rasa elements -> Telegram messages: grouping, escaping, keyboards, splitting."""
+
+from fake_bot_api import parse_html
+
 from telegram_front.render import (
     MAX_MESSAGE_CHARS,
     escape,
@@ -6,8 +9,6 @@ from telegram_front.render import (
     split_text,
     tg_len,
 )
-
-from fake_bot_api import parse_html
 
 PROMPT = "Choisissez :"
 
@@ -38,10 +39,13 @@ def test_consecutive_texts_become_one_message_and_custom_is_never_shown():
 def test_buttons_close_their_group_and_stay_in_order():
     elements = [
         {"text": "Réponse."},
-        {"text": "Source : X.", "buttons": [
-            {"title": "En savoir plus", "payload": '/en_savoir_plus{"topic":"asile"}'},
-            {"title": "Site", "url": "https://www.service-public.fr/"},
-        ]},
+        {
+            "text": "Source : X.",
+            "buttons": [
+                {"title": "En savoir plus", "payload": '/en_savoir_plus{"topic":"asile"}'},
+                {"title": "Site", "url": "https://www.service-public.fr/"},
+            ],
+        },
         {"text": "Autre chose ?"},
     ]
     first, second = render_elements(elements, PROMPT)

@@ -1,19 +1,21 @@
 """Bot API retries: 429 after retry_after, 5xx with backoff, then give up."""
+
 import logging
 import time
 
 import pytest
+from fake_bot_api import FakeBotAPI
 from telegram import Bot
 from telegram.error import NetworkError, RetryAfter
+from tg_harness import TOKEN, async_test, free_port
 
 from telegram_front.request import RetryingRequest
 
-from fake_bot_api import FakeBotAPI
-from tg_harness import TOKEN, async_test, free_port
-
 
 async def make_bot(base_url, **kw):
-    request = RetryingRequest(max_retries=kw.pop("max_retries", 3), base_delay=0.01, max_delay=kw.pop("max_delay", 5.0))
+    request = RetryingRequest(
+        max_retries=kw.pop("max_retries", 3), base_delay=0.01, max_delay=kw.pop("max_delay", 5.0)
+    )
     bot = Bot(TOKEN, base_url=base_url, request=request, get_updates_request=RetryingRequest())
     await bot.initialize()
     return bot

@@ -1,11 +1,12 @@
 """The update scheduler alone: per-chat order, chats together, the cap, urgent first.
 (With the real front and the fake Bot API: test_telegram_flood.py.)"""
+
 import asyncio
 from typing import List, Tuple
 
-from telegram_front.scheduler import ChatScheduler, Triage
-
 from tg_harness import async_test
+
+from telegram_front.scheduler import ChatScheduler, Triage
 
 
 class Update:

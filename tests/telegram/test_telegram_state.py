@@ -1,4 +1,5 @@
 """Button keys and the message log."""
+
 import time
 
 from telegram_front.state import DELETABLE_SECONDS, ButtonStore, MessageLog

@@ -1,15 +1,15 @@
 """The front's own texts (telegram_front/messages_<code>.yml, French the reference)."""
+
 import re
 from pathlib import Path
 
 import pytest
 import yaml
+from fake_bot_api import COMMAND_NAME, parse_html
 
 import user_texts
 from telegram_front import texts as texts_module
 from telegram_front.texts import COMMANDS, UNSUPPORTED_KINDS, TextBook, load_texts
-
-from fake_bot_api import COMMAND_NAME, parse_html
 
 ALLOWED_NUMBERS = {"17", "112", "114", "115", "119"}
 FRONT_DIR = Path(texts_module.__file__).parent
@@ -49,7 +49,8 @@ def test_translations_are_translated(language):
 def test_a_translation_that_lacks_a_key_falls_back_to_french(tmp_path):
     for code in ("fr", "en"):
         (tmp_path / f"messages_{code}.yml").write_text(
-            (FRONT_DIR / f"messages_{code}.yml").read_text(encoding="utf-8"), encoding="utf-8")
+            (FRONT_DIR / f"messages_{code}.yml").read_text(encoding="utf-8"), encoding="utf-8"
+        )
     data = yaml.safe_load((tmp_path / "messages_en.yml").read_text(encoding="utf-8"))
     del data["edited"]
     (tmp_path / "messages_en.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

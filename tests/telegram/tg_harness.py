@@ -1,4 +1,5 @@
 """Runs the real front (in this process) against the fake Bot API and a Rasa URL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,12 +10,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, AsyncIterator, Optional
 
+from fake_bot_api import FakeBotAPI
+from fake_rasa_rest import FakeRasa
+
 from telegram_front.app import TelegramFront
 from telegram_front.config import Config
 from telegram_front.pseudonym import sender_id
-
-from fake_bot_api import FakeBotAPI
-from fake_rasa_rest import FakeRasa
 
 REPO_ROOT_FOR_TESTS = Path(__file__).resolve().parents[2]
 TOKEN = "123456789:" + "AAH-test_TOKEN-value-0123456789abcd"  # fake, split for secret scanners
@@ -24,9 +25,11 @@ TEST_TIMEOUT = 90
 
 def async_test(fn):
     """Runs an async test function in a fresh event loop, with a global time limit."""
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         asyncio.run(asyncio.wait_for(fn(*args, **kwargs), TEST_TIMEOUT))
+
     return wrapper
 
 
@@ -64,8 +67,9 @@ class Running:
 
 
 @contextlib.asynccontextmanager
-async def running_front(tmp_path: Path, *, rasa_url: Optional[str] = None, webhook: bool = False,
-                        **overrides: Any) -> AsyncIterator[Running]:
+async def running_front(
+    tmp_path: Path, *, rasa_url: Optional[str] = None, webhook: bool = False, **overrides: Any
+) -> AsyncIterator[Running]:
     """Fake Bot API + (fake Rasa unless rasa_url is given) + the real front."""
     api = await FakeBotAPI(TOKEN).start()
     rasa = None if rasa_url else await FakeRasa().start()

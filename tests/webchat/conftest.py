@@ -1,4 +1,5 @@
 """Fixtures of the web widget tests: the real channel in a Sanic app with a fake agent."""
+
 import os
 import subprocess
 import sys
@@ -41,7 +42,11 @@ def fake_webchat(tmp_path_factory):
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, str(HERE / "fake_webchat_rasa.py"), str(port)],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

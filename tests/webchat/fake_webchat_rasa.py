@@ -14,6 +14,7 @@ path of the channel:
                 conversation's language, "detected" from the text's script (Arabic
                 letters: ar, else fr), reviewed only in French
 """
+
 import asyncio
 import json
 import re
@@ -32,7 +33,7 @@ CREDENTIALS = {
 
 
 RECEIVED = {"fr": "Reçu", "en": "Received", "ro": "Primit", "bg": "Получено", "ar": "تم الاستلام"}
-CHOOSE = re.compile(r'^/choisir_langue(\{.*\})$')
+CHOOSE = re.compile(r"^/choisir_langue(\{.*\})$")
 
 
 class FakeAgent:
@@ -51,7 +52,9 @@ class FakeAgent:
         if message.text == "silence":
             return
         if message.text == "lien":
-            await out.send_response(sender, {"text": "Voir [ici](javascript:alert(1)) ou [là](https://example.org)."})
+            await out.send_response(
+                sender, {"text": "Voir [ici](javascript:alert(1)) ou [là](https://example.org)."}
+            )
             return
         if message.text == "lent":
             await asyncio.sleep(0.3)
@@ -66,7 +69,13 @@ class FakeAgent:
                     "language": language,
                     "detected_language": None if chosen else detected,
                     "translation_reviewed": language == "fr",
-                    "sources": [{"title": "CESEDA", "reference": "art. L425-1", "url": "https://www.legifrance.gouv.fr/"}],
+                    "sources": [
+                        {
+                            "title": "CESEDA",
+                            "reference": "art. L425-1",
+                            "url": "https://www.legifrance.gouv.fr/",
+                        }
+                    ],
                     "seen": {"sender": sender, "metadata": message.metadata, "text": message.text},
                 }
             },

@@ -3,6 +3,7 @@
 The channel is the real one (bot/channels/webchat.py) in a Sanic app whose Rasa agent
 is a fake (fake_webchat_rasa.py): these tests check what the channel itself does.
 """
+
 import asyncio
 import json
 from typing import Any, Dict, List, Optional
@@ -310,6 +311,7 @@ def test_credentials_use_this_channel_with_session_persistence():
 
 def test_a_bare_or_forged_session_id_opens_nothing(fake_webchat):
     """Review S11: whoever saw a session id (screen, ticket) cannot join its room."""
+
     async def scenario():
         owner = await _client(fake_webchat.url)
         bare = owner.session_id.split(".")[0]

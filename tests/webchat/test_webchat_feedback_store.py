@@ -1,4 +1,5 @@
 """bot/feedback.py: validation and storage of the staff's votes."""
+
 import datetime as dt
 
 import pytest
@@ -23,11 +24,13 @@ def db_url(tmp_path):
 
 def test_parse_keeps_a_good_vote():
     vote = parse_feedback(dict(GOOD, comment="  Très clair.  "))
-    assert vote == FeedbackIn("titre-sejour", "titre-sejour", 0.93, "papiers si je porte plainte ?", "up", "Très clair.")
+    assert vote == FeedbackIn(
+        "titre-sejour", "titre-sejour", 0.93, "papiers si je porte plainte ?", "up", "Très clair."
+    )
 
 
 def test_parse_cleans_the_question_like_the_channels_do():
-    vote = parse_feedback(dict(GOOD, question="  /titre-sejour{\"x\": 1}\u200b ", comment="   "))
+    vote = parse_feedback(dict(GOOD, question='  /titre-sejour{"x": 1}\u200b ', comment="   "))
     assert vote.question == 'titre-sejour{"x": 1}'
     assert vote.comment is None
 
@@ -37,8 +40,10 @@ def test_parse_accepts_integer_confidence_and_null_intent():
     assert vote.confidence == 1.0 and vote.intent is None
 
 
-@pytest.mark.parametrize("bad", [None, [], "texte", dict(GOOD, vote="UP"), dict(GOOD, confidence=float("nan")),
-                                 dict(GOOD, ip="1.2.3.4")])
+@pytest.mark.parametrize(
+    "bad",
+    [None, [], "texte", dict(GOOD, vote="UP"), dict(GOOD, confidence=float("nan")), dict(GOOD, ip="1.2.3.4")],
+)
 def test_parse_refuses_bad_votes(bad):
     with pytest.raises(InvalidFeedback):
         parse_feedback(bad)
@@ -47,8 +52,9 @@ def test_parse_refuses_bad_votes(bad):
 def test_the_table_is_created_when_missing_and_votes_listed_newest_first(db_url):
     t0 = dt.datetime(2025, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
     first = feedback.add_feedback(parse_feedback(GOOD), db_url, now=t0)
-    second = feedback.add_feedback(parse_feedback(dict(GOOD, vote="down", comment="faux")), db_url,
-                                   now=t0 + dt.timedelta(hours=1))
+    second = feedback.add_feedback(
+        parse_feedback(dict(GOOD, vote="down", comment="faux")), db_url, now=t0 + dt.timedelta(hours=1)
+    )
     assert sa.inspect(sa.create_engine(db_url)).has_table("feedback")
     rows = feedback.list_feedback(db_url)
     assert [r["id"] for r in rows] == [second, first]

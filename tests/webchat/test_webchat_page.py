@@ -1,4 +1,5 @@
 """The page, its assets and the feedback endpoint, over HTTP."""
+
 import json
 import re
 import urllib.error
@@ -14,8 +15,12 @@ from bot import feedback
 from bot.channels.webchat import ASSETS, BUNDLE, PAGE_DIR
 
 
-def fetch(url: str, data: Optional[bytes] = None, headers: Optional[Dict[str, str]] = None,
-          method: Optional[str] = None) -> Tuple[int, Any, bytes]:
+def fetch(
+    url: str,
+    data: Optional[bytes] = None,
+    headers: Optional[Dict[str, str]] = None,
+    method: Optional[str] = None,
+) -> Tuple[int, Any, bytes]:
     request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -32,8 +37,12 @@ def fetch(url: str, data: Optional[bytes] = None, headers: Optional[Dict[str, st
 
 def post_feedback(server, body: Any, headers: Optional[Dict[str, str]] = None):
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return fetch(f"{server.url}/webchat/feedback", raw,
-                 {"Content-Type": "application/json", **(headers or {})}, method="POST")
+    return fetch(
+        f"{server.url}/webchat/feedback",
+        raw,
+        {"Content-Type": "application/json", **(headers or {})},
+        method="POST",
+    )
 
 
 GOOD = {
@@ -110,7 +119,9 @@ def test_a_vote_is_stored_without_anything_that_identifies_a_person(fake_webchat
     row = rows[0]
     assert {k: row[k] for k in GOOD} == GOOD
     assert row["created_at"].endswith("+00:00")
-    columns = {c["name"] for c in sa.inspect(sa.create_engine(fake_webchat.tracker_db_url)).get_columns("feedback")}
+    columns = {
+        c["name"] for c in sa.inspect(sa.create_engine(fake_webchat.tracker_db_url)).get_columns("feedback")
+    }
     assert columns == {"id", "created_at", "topic", "intent", "confidence", "question", "vote", "comment"}
     everything = json.dumps(feedback.list_feedback(fake_webchat.tracker_db_url))
     assert "Navigateur-Test" not in everything and "127.0.0.1" not in everything
@@ -162,8 +173,12 @@ def test_malformed_requests_are_refused(fake_webchat):
     assert post_feedback(fake_webchat, b"{pas du json")[0] == 400
     assert post_feedback(fake_webchat, [GOOD])[0] == 400
     assert post_feedback(fake_webchat, b"x" * (9 * 1024))[0] == 413
-    text = fetch(f"{fake_webchat.url}/webchat/feedback", json.dumps(GOOD).encode(),
-                 {"Content-Type": "text/plain"}, method="POST")
+    text = fetch(
+        f"{fake_webchat.url}/webchat/feedback",
+        json.dumps(GOOD).encode(),
+        {"Content-Type": "text/plain"},
+        method="POST",
+    )
     assert text[0] == 415
     assert fetch(f"{fake_webchat.url}/webchat/feedback")[0] in (404, 405)
 
@@ -206,8 +221,21 @@ def test_the_page_texts_are_served_in_each_language(fake_webchat, code):
         assert data["texts"]["title"] != french["title"]  # translated, not the fallback
 
 
-@pytest.mark.parametrize("name", ["xx.json", "FR.json", "fr", "fr.yml", "fr.json.bak", "..%2Ffr.json",
-                                  "messages_fr.json", "frr.json", "%2e%2e.json", "fr%00.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "xx.json",
+        "FR.json",
+        "fr",
+        "fr.yml",
+        "fr.json.bak",
+        "..%2Ffr.json",
+        "messages_fr.json",
+        "frr.json",
+        "%2e%2e.json",
+        "fr%00.json",
+    ],
+)
 def test_unknown_language_codes_get_404(fake_webchat, name):
     status, headers, body = fetch(f"{fake_webchat.url}/webchat/texts/{name}")
     assert status == 404
@@ -228,8 +256,17 @@ def test_every_text_the_page_uses_exists_and_none_is_left_in_the_script():
     used |= {"connection." + key for key in re.findall(r'setConnection\("\w+", "(\w+)"\)', script)}
     assert len(used) > 40
     assert used <= french, used - french
-    for french_words in ("Réponse affichée", "Envoyer", "Connecté", "Sujet", "Appuie", "Écrivez",
-                         "Aucune source", "Vérifié le", "Merci"):
+    for french_words in (
+        "Réponse affichée",
+        "Envoyer",
+        "Connecté",
+        "Sujet",
+        "Appuie",
+        "Écrivez",
+        "Aucune source",
+        "Vérifié le",
+        "Merci",
+    ):
         assert french_words not in script, french_words
 
 

@@ -5,6 +5,7 @@ Artifacts (git-ignored): test-artifacts/webchat.png (screenshot of the page afte
 conversation) and test-artifacts/webchat-latency.json (send-to-answer times measured
 in the page).
 """
+
 import json
 import re
 import shutil
@@ -18,11 +19,15 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from bot import feedback
 from project_paths import REPO_ROOT
 
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 SCREENSHOT = ARTIFACTS / "webchat.png"
@@ -42,9 +47,7 @@ PERCENT = re.compile(r"^\d{1,3}(,\d)?\s%$")
 def browser() -> Browser:
     assert Path(CHROMIUM).exists(), "Chromium is missing: apt-get install -y chromium (make test does it)"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
 
@@ -202,15 +205,24 @@ def test_staff_widget_answers_shows_sources_takes_feedback_and_survives_reload(w
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert SCREENSHOT.stat().st_size > 10_000
-    LATENCY_REPORT.write_text(json.dumps({
-        "question": QUESTION,
-        "send_to_answer_ms": round(latency_ms, 1),
-        "after_reload_send_to_answer_ms": round(latency_after_reload_ms, 1),
-        "measured": "in the page: form submit -> first bot message added to the DOM",
-    }, ensure_ascii=False, indent=2) + "\n")
+    LATENCY_REPORT.write_text(
+        json.dumps(
+            {
+                "question": QUESTION,
+                "send_to_answer_ms": round(latency_ms, 1),
+                "after_reload_send_to_answer_ms": round(latency_after_reload_ms, 1),
+                "measured": "in the page: form submit -> first bot message added to the DOM",
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n"
+    )
     with capsys.disabled():
-        print(f"\n[webchat] send-to-answer in the page: {latency_ms:.0f} ms "
-              f"(after reload: {latency_after_reload_ms:.0f} ms); screenshot: {SCREENSHOT}")
+        print(
+            f"\n[webchat] send-to-answer in the page: {latency_ms:.0f} ms "
+            f"(after reload: {latency_after_reload_ms:.0f} ms); screenshot: {SCREENSHOT}"
+        )
     assert latency_ms < 10_000
 
     assert widget.dialogs == []
@@ -248,9 +260,14 @@ def test_user_text_and_answers_cannot_inject_html_or_script(widget):
 @pytest.mark.parametrize("how", ["click", "escape"])
 def test_quit_leaves_for_a_neutral_site_and_forgets_the_conversation(widget, how):
     page = widget.page
-    page.route(f"{NEUTRAL_PAGE}**", lambda route: route.fulfill(
-        status=200, content_type="text/html; charset=utf-8",
-        body="<!doctype html><title>Météo</title><p>Prévisions</p>"))
+    page.route(
+        f"{NEUTRAL_PAGE}**",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="text/html; charset=utf-8",
+            body="<!doctype html><title>Météo</title><p>Prévisions</p>",
+        ),
+    )
     widget.open()
     widget.wait_for_welcome()
     widget.ask("bonjour")
@@ -339,7 +356,9 @@ def test_the_language_switch_changes_the_page_and_the_bot_s_language(fake_widget
     expect(select).to_have_value("fr")
 
     select.select_option("en")
-    expect(page.locator(".rw-header .rw-title")).to_have_text("Assistant on human trafficking — trial for staff")
+    expect(page.locator(".rw-header .rw-title")).to_have_text(
+        "Assistant on human trafficking — trial for staff"
+    )
     expect(page.locator(".rw-new-message")).to_have_attribute("placeholder", "Write your question…")
     expect(page.locator("#panel-title")).to_have_text("Where the answers come from")
     expect(page.locator("#quit")).to_have_text("Leave")
@@ -354,17 +373,23 @@ def test_the_language_switch_changes_the_page_and_the_bot_s_language(fake_widget
     expect(fake_widget.cards.last.locator("dt", has_text="Topic")).to_have_count(1)
     # The widget was given its new words, not started again: same session, one welcome.
     assert fake_widget.session_id() == session
-    expect(fake_widget.cards.filter(has=page.locator(".answer-question-text", has_text="/salutation"))).to_have_count(1)
+    expect(
+        fake_widget.cards.filter(has=page.locator(".answer-question-text", has_text="/salutation"))
+    ).to_have_count(1)
 
     fake_widget.ask("hello")
     card = fake_widget.cards.first
-    expect(language_field(card)).to_have_text("Detected language: fr — answer in en — translation not reviewed")
+    expect(language_field(card)).to_have_text(
+        "Detected language: fr — answer in en — translation not reviewed"
+    )
     expect(card.locator(".vote-up")).to_have_text("👍 Yes")
 
     # A reload keeps the language of this tab; the session goes on.
     page.reload()
     expect(page.locator("#language")).to_have_value("en")
-    expect(page.locator(".rw-header .rw-title")).to_have_text("Assistant on human trafficking — trial for staff")
+    expect(page.locator(".rw-header .rw-title")).to_have_text(
+        "Assistant on human trafficking — trial for staff"
+    )
     expect(fake_widget.cards.first.locator("dt", has_text="Language")).to_have_count(1)
     assert fake_widget.errors == [] and fake_widget.dialogs == []
 
@@ -383,7 +408,8 @@ def test_arabic_turns_the_page_right_to_left(fake_widget):
 
     fake_widget.ask("مرحبا")
     expect(language_field(fake_widget.cards.first)).to_have_text(
-        "اللغة المكتشفة: ar — الجواب بـ ar — ترجمة لم تتم مراجعتها")
+        "اللغة المكتشفة: ar — الجواب بـ ar — ترجمة لم تتم مراجعتها"
+    )
     page.screenshot(path=str(ARTIFACTS / "webchat-ar.png"), full_page=True)
     # Mirrored: the person's bubble on the left of the assistant's.
     mine = fake_widget.user_messages.filter(has_text="مرحبا").last.bounding_box()
@@ -404,7 +430,9 @@ def test_staff_switch_to_english_on_the_real_assistant(widget):
     widget.open()
     widget.wait_for_welcome()
     welcome = widget.cards.first.locator(".answer-language")
-    expect(welcome).to_have_text(re.compile(r"^Langue détectée : .+ — réponse en fr — texte original en français$"))
+    expect(welcome).to_have_text(
+        re.compile(r"^Langue détectée : .+ — réponse en fr — texte original en français$")
+    )
 
     cards_before = widget.cards.count()
     page.locator("#language").select_option("en")
@@ -415,6 +443,7 @@ def test_staff_switch_to_english_on_the_real_assistant(widget):
     widget.ask("how can I get a residence permit if I file a complaint?")
     field = widget.cards.first.locator(".answer-language")
     expect(field).to_have_attribute("data-language", "en")
-    expect(field).to_have_text(re.compile(
-        r"^Detected language: [a-z]{2} — answer in en — translation (not )?reviewed$"))
+    expect(field).to_have_text(
+        re.compile(r"^Detected language: [a-z]{2} — answer in en — translation (not )?reviewed$")
+    )
     assert widget.errors == [] and widget.dialogs == []
