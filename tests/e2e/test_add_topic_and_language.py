@@ -223,7 +223,7 @@ def add_language_rest(copy: Path) -> None:
     for source in sorted((copy / "knowledge/translations/en").glob("*.yml")):
         text = source.read_text(encoding="utf-8").replace("\nlanguage: en\n", f"\nlanguage: {LANG}\n")
         (copy / "knowledge/translations" / LANG / source.name).write_text(text, encoding="utf-8")
-    for folder in ("actions", "bot/channels", "telegram_front", "bot/responses"):
+    for folder in ("actions", "bot/channels", "bot/webchat", "telegram_front", "bot/responses"):
         shutil.copy(copy / folder / "messages_en.yml", copy / folder / f"messages_{LANG}.yml")
     names = copy / "actions/messages_fr.yml"
     text = names.read_text(encoding="utf-8")
