@@ -78,12 +78,21 @@ class LanguageModel:
     """The fitted classifier and the rule that turns its scores into a decision."""
 
     def __init__(
-        self, model: TextModel, threshold: float, short_threshold: float = 0.95, short_words: int = 3
+        self,
+        model: TextModel,
+        threshold: float,
+        short_threshold: float = 0.95,
+        short_words: int = 3,
+        long_threshold: float = 0.5,
+        long_words: int = 6,
     ) -> None:
         self.model, self.threshold = model, float(threshold)
         # One or two words are weak evidence ("passeport", "ok", "restart" are shared by
         # several languages' users): they need more confidence to change the language.
         self.short_threshold, self.short_words = float(short_threshold), int(short_words)
+        # Six words or more are strong evidence: a long message in English that borrows
+        # "madam", "juju", "euro" scores lower without being in doubt (docs/nlu.md).
+        self.long_threshold, self.long_words = float(long_threshold), int(long_words)
 
     @property
     def languages(self) -> List[str]:
@@ -96,11 +105,11 @@ class LanguageModel:
         threshold: float,
         config: Optional[Dict[str, Any]] = None,
         short_threshold: float = 0.95,
+        long_threshold: float = 0.5,
     ) -> "LanguageModel":
         texts, labels = zip(*examples)
-        return cls(
-            TextModel.fit(texts, labels, {**MODEL_DEFAULTS, **(config or {})}), threshold, short_threshold
-        )
+        model = TextModel.fit(texts, labels, {**MODEL_DEFAULTS, **(config or {})})
+        return cls(model, threshold, short_threshold, long_threshold=long_threshold)
 
     def best(self, texts: Sequence[str]) -> List[Tuple[str, float]]:
         probs = self.model.proba(texts)
@@ -109,8 +118,14 @@ class LanguageModel:
     def decide(self, text: str, hint: Optional[str]) -> Dict[str, Any]:
         """The language of one message: the text when sure, else the front's hint."""
         code, confidence = self.best([text])[0]
-        short = len(text.split()) < self.short_words
-        sure = confidence >= (self.short_threshold if short else self.threshold)
+        words = len(text.split())
+        if words < self.short_words:
+            needed = self.short_threshold
+        elif words >= self.long_words:
+            needed = self.long_threshold
+        else:
+            needed = self.threshold
+        sure = confidence >= needed
         if not sure and hint in self.languages:
             return {"code": hint, "confidence": round(confidence, 4), "source": "hint"}
         return {"code": code, "confidence": round(confidence, 4), "source": "text" if sure else "unsure"}
@@ -121,6 +136,8 @@ class LanguageModel:
             "threshold": self.threshold,
             "short_threshold": self.short_threshold,
             "short_words": self.short_words,
+            "long_threshold": self.long_threshold,
+            "long_words": self.long_words,
             "model": meta,
         }
         (Path(folder) / "language.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
@@ -136,6 +153,8 @@ class LanguageModel:
             state["threshold"],
             state.get("short_threshold", 0.95),
             state.get("short_words", 3),
+            state.get("long_threshold", state["threshold"]),
+            state.get("long_words", 6),
         )
 
 
@@ -143,11 +162,18 @@ class LanguageModel:
 class LanguageDetector(GraphComponent):
     """Config: ``nlu_dir`` (default data/nlu), ``threshold`` (the confidence from which
     the text decides over the front's hint and the conversation's language) and
-    ``short_threshold`` (the same for messages of one or two words)."""
+    ``short_threshold`` (the same for messages of one or two words) and ``long_threshold``
+    (for messages of six words or more)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**MODEL_DEFAULTS, "nlu_dir": None, "threshold": 0.7, "short_threshold": 0.95}
+        return {
+            **MODEL_DEFAULTS,
+            "nlu_dir": None,
+            "threshold": 0.7,
+            "short_threshold": 0.95,
+            "long_threshold": 0.5,
+        }
 
     @staticmethod
     def required_packages() -> List[Text]:
@@ -183,7 +209,11 @@ class LanguageDetector(GraphComponent):
         examples = language_examples(self._nlu_dir())
         model_config = {k: self.config[k] for k in MODEL_DEFAULTS}
         self.model = LanguageModel.fit(
-            examples, self.config["threshold"], model_config, self.config["short_threshold"]
+            examples,
+            self.config["threshold"],
+            model_config,
+            self.config["short_threshold"],
+            self.config["long_threshold"],
         )
         with self._model_storage.write_to(self._resource) as model_dir:
             self.model.save(model_dir)
