@@ -461,8 +461,9 @@ from rasa.shared.nlu.constants import (  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
 
+from nlu.components import ORIGINAL_TEXT_KEY  # noqa: E402  (where TextNormalizer keeps the user's text)
+
 EMERGENCY_INTENT = "urgence"
-ORIGINAL_TEXT_KEY = "text_original"  # where nlu.components.TextNormalizer keeps it
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)

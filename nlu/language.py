@@ -30,6 +30,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu.components import ORIGINAL_TEXT_KEY  # where TextNormalizer keeps the user's text
 from nlu.danger import TextModel
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,6 @@ logger = logging.getLogger(__name__)
 REFERENCE_LANGUAGE = "fr"
 LANGUAGE_KEY = "language"
 HINT_KEY = "language_hint"
-ORIGINAL_TEXT_KEY = "text_original"  # where nlu.components.TextNormalizer keeps it
 
 MODEL_DEFAULTS: Dict[str, Any] = {
     "word_ngram_range": [1, 1],
