@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import yaml
 
@@ -53,6 +53,20 @@ def translation(folder: Path, language: str) -> Dict[str, Any]:
 @lru_cache(maxsize=64)
 def load_raw(path: Path) -> Dict[str, Any]:
     return _read(path)
+
+
+def answer_language(
+    chosen: Any, found: Dict[str, Any], conversation: Any, known: Optional[List[str]] = None
+) -> str:
+    """The language to answer in: the one the person chose (/langue or the buttons), else
+    the one nlu/language.py found for this message when it was sure (or the front's hint
+    decided), else the conversation's, else French. Shared by the actions and bot/nlg.py
+    (which must decide alone when the action server is down)."""
+    sure = found.get("code") if found.get("source") in ("text", "hint") else None
+    for value in (chosen, sure, conversation):
+        if isinstance(value, str) and value and (known is None or value in known):
+            return value
+    return REFERENCE
 
 
 def languages(folder: Path) -> List[str]:

@@ -36,19 +36,13 @@ def words(language: Text = REFERENCE) -> Dict[Text, Any]:
 
 
 def language(tracker: Tracker) -> Text:
-    """The language to answer in: the one the person chose (/langue or the buttons), else
-    the one this message is written in when nlu/language.py is sure (or the front's hint
-    decided), else the conversation's (slot `language`), else French."""
-    known = user_texts.languages(TEXTS_DIR)
-    found = tracker.latest_message.get("language") or {}
-    for value in (
+    """The language to answer in (user_texts.answer_language), among those the actions have texts for."""
+    return user_texts.answer_language(
         tracker.get_slot("chosen_language"),
-        found.get("code") if found.get("source") in ("text", "hint") else None,
+        tracker.latest_message.get("language") or {},
         tracker.get_slot("language"),
-    ):
-        if isinstance(value, str) and value in known:
-            return value
-    return REFERENCE
+        user_texts.languages(TEXTS_DIR),
+    )
 
 
 @dataclass(frozen=True)

@@ -23,19 +23,14 @@ RESPONSES_DIR = Path(__file__).parent / "responses"
 
 
 def conversation_language(tracker: DialogueStateTracker) -> Text:
-    """The language the person chose, else the one this message is written in when
-    nlu/language.py is sure, else the conversation's (the rule of actions/common.language,
-    read here from the tracker so that it holds when the action server is down)."""
+    """The language to answer in (user_texts.answer_language), read from the tracker so that
+    it holds when the action server is down."""
     parsed = tracker.latest_message.parse_data if tracker.latest_message else {}
-    found = (parsed or {}).get("language") or {}
-    for value in (
+    return user_texts.answer_language(
         tracker.get_slot("chosen_language"),
-        found.get("code") if found.get("source") in ("text", "hint") else None,
+        (parsed or {}).get("language") or {},
         tracker.get_slot("language"),
-    ):
-        if isinstance(value, str) and value:
-            return value
-    return user_texts.REFERENCE
+    )
 
 
 def translated(message: Dict[Text, Any], utter_action: Text, language: Text) -> Dict[Text, Any]:
