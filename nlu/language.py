@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
@@ -66,7 +68,32 @@ def language_examples(nlu_dir: Path) -> List[Tuple[str, str]]:
                     text = line.strip()[2:].strip() if line.strip().startswith("- ") else ""
                     if text and not text.startswith("/"):
                         out.append((text, code))
+    return unambiguous(out)
+
+
+def unambiguous(examples: Sequence[Tuple[str, str]]) -> List[Tuple[str, str]]:
+    """One label per text. Writers mix French words into every language ("merci beaucoup",
+    "au revoir", "bye" sit in several folders); a text found in several languages is no
+    evidence for any of them: French (the default answer language) keeps it if it has it,
+    else it is left out of the language model. Case, accents and punctuation do not count."""
+    languages: Dict[str, set] = {}
+    for text, code in examples:
+        languages.setdefault(_text_key(text), set()).add(code)
+    out, seen = [], set()
+    for text, code in examples:
+        key = _text_key(text)
+        shared = len(languages[key]) > 1
+        if key in seen or (shared and code != REFERENCE_LANGUAGE):
+            continue
+        seen.add(key)
+        out.append((text, code))
     return out
+
+
+def _text_key(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    letters = "".join(c for c in folded if not unicodedata.combining(c))
+    return " ".join(re.findall(r"\w+", letters)) or text.strip()
 
 
 def supported_languages(nlu_dir: Path) -> List[str]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from nlu.language import LanguageModel
+from nlu.language import LanguageModel, language_examples, unambiguous
 
 EXAMPLES = [
     *[
@@ -81,3 +81,28 @@ def test_save_and_load_keep_the_rule(model, tmp_path):
     assert (loaded.threshold, loaded.short_threshold, loaded.long_threshold) == (0.7, 0.95, 0.5)
     text = "je travaille sans salaire depuis des mois"
     assert loaded.decide(text, None) == model.decide(text, None)
+
+
+def test_a_text_found_in_several_languages_teaches_none_but_french():
+    examples = [
+        ("merci beaucoup", "ro"),
+        ("Merci beaucoup !", "fr"),
+        ("bye", "en"),
+        ("Bye", "bg"),
+        ("мерси", "bg"),
+        ("mulțumesc", "ro"),
+        ("multumesc", "ro"),
+    ]
+    assert unambiguous(examples) == [("Merci beaucoup !", "fr"), ("мерси", "bg"), ("mulțumesc", "ro")]
+
+
+def test_the_training_examples_give_each_text_one_language(tmp_path):
+    (tmp_path / "ro").mkdir()
+    block = 'version: "3.1"\nnlu:\n- intent: remerciement\n  examples: |\n'
+    (tmp_path / "remerciement.yml").write_text(block + "    - merci beaucoup\n    - merci\n")
+    (tmp_path / "ro" / "remerciement.yml").write_text(block + "    - merci beaucoup\n    - mersi mult\n")
+    assert sorted(language_examples(tmp_path)) == [
+        ("merci", "fr"),
+        ("merci beaucoup", "fr"),
+        ("mersi mult", "ro"),
+    ]
