@@ -54,6 +54,7 @@ class TextNormalizer(GraphComponent):
       lowercase: lowercase everything
       sms: expand SMS spellings ("jsuis" -> "je suis", "koi" -> "quoi")
       accents: fold accents ("séquestrée" -> "sequestree")
+      cyrillic: Bulgarian Cyrillic and digit-style Latin -> typed Latin ("чакам", "4akam" -> "chakam")
     Messages whose text starts with "/" (button payloads) are left untouched.
     """
 
@@ -65,6 +66,7 @@ class TextNormalizer(GraphComponent):
             "lowercase": True,
             "sms": False,
             "accents": False,
+            "cyrillic": False,
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:

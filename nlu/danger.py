@@ -63,8 +63,11 @@ def entity_name(case: Text) -> Text:
 
 def prepare(text: Text) -> Text:
     """What both models read: phone typography, stretched letters, lowercase, no
-    accents (Cyrillic and Arabic letters are kept; their diacritics are folded)."""
-    return normalize(text or "", typography=True, repeats=True, lowercase=True, sms=False, accents=True)
+    accents, Bulgarian Cyrillic as typed Latin (Arabic letters are kept; their diacritics
+    are folded)."""
+    return normalize(
+        text or "", typography=True, repeats=True, lowercase=True, sms=False, accents=True, cyrillic=True
+    )
 
 
 # --- message parts ---------------------------------------------------------------------

@@ -116,6 +116,27 @@ def fold_accents(text: str) -> str:
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
 
 
+# Bulgarian in Cyrillic -> the Latin letters people type on phones ("letter style": ch, sh,
+# ya), so that a message typed either way meets the examples written the other way.
+_CYRILLIC = {
+    **dict(zip("абвгдезийклмнопрстуфхъь", "abvgdeziyklmnoprstufhay")),
+    **{"ж": "zh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sht", "ю": "yu", "я": "ya"},
+}
+_CYRILLIC_TABLE = str.maketrans({**_CYRILLIC, **{k.upper(): v.capitalize() for k, v in _CYRILLIC.items()}})
+# The "digit style" of typed Bulgarian: 4 = ч, 6 = ш (next to a letter), q = я (never
+# followed by u, unlike French and English "qu").
+_TYPED_CH_SH = re.compile(r"(?<=[^\W\d_])[46]|[46](?=[^\W\d_])")
+_TYPED_YA = re.compile(r"q(?!u)", re.IGNORECASE)
+
+
+def latinize_cyrillic(text: str) -> str:
+    """Bulgarian Cyrillic and digit-style Latin -> letter-style Latin ("чакам" and "4akam"
+    -> "chakam", "шефа" and "6efa" -> "shefa")."""
+    text = text.translate(_CYRILLIC_TABLE)
+    text = _TYPED_CH_SH.sub(lambda m: "ch" if m.group(0) == "4" else "sh", text)
+    return _TYPED_YA.sub("ya", text)
+
+
 def expand_sms(text: str, forms: Dict[str, str] = SMS_FORMS) -> str:
     """Replace whole SMS tokens by their standard spelling (case-insensitive keys)."""
     folded_forms = {fold_accents(k): v for k, v in forms.items()}
@@ -136,9 +157,11 @@ def normalize(
     lowercase: bool = True,
     sms: bool = False,
     accents: bool = False,
+    cyrillic: bool = False,
 ) -> str:
     """Apply the selected steps in a fixed order (SMS before accent folding, so that
-    expansions carrying accents are folded like the rest)."""
+    expansions carrying accents are folded like the rest; Cyrillic before accents, which
+    would turn "й" into "и")."""
     if typography:
         text = normalize_typography(text)
     if repeats:
@@ -147,6 +170,8 @@ def normalize(
         text = text.lower()
     if sms:
         text = expand_sms(text)
+    if cyrillic:
+        text = latinize_cyrillic(text)
     if accents:
         text = fold_accents(text)
     # Always tidy whitespace: it never changes meaning.
@@ -167,4 +192,4 @@ def fold(text: str) -> str:
 
 def iter_steps() -> Iterable[str]:
     """Names of the optional steps, in application order (for ablations)."""
-    return ("typography", "repeats", "lowercase", "sms", "accents")
+    return ("typography", "repeats", "lowercase", "sms", "accents", "cyrillic")

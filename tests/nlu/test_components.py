@@ -23,6 +23,7 @@ from nlu.normalize import (
     expand_sms,
     fold,
     fold_accents,
+    latinize_cyrillic,
     normalize,
     normalize_typography,
 )
@@ -54,6 +55,21 @@ def test_expand_sms_whole_tokens_only():
     assert expand_sms("Jsuis") == "je suis"
     # tokens that merely contain an SMS form are left alone
     assert expand_sms("cette kilo") == "cette kilo"
+
+
+def test_bulgarian_cyrillic_and_digit_style_meet_the_typed_latin_form():
+    typed = "iskam da se samoubiya dnes"
+    assert latinize_cyrillic("искам да се самоубия днес") == typed
+    assert latinize_cyrillic("iskam da se samoubiq dnes") == typed
+    assert latinize_cyrillic("4akam 6efa ot 2 4asa") == "chakam shefa ot 2 chasa"
+    assert latinize_cyrillic("Щом чуя") == "Shtom chuya"
+    # "й" keeps its own letter when accents are folded afterwards
+    assert normalize("Той", accents=True, cyrillic=True) == "toy"
+
+
+def test_latin_languages_keep_their_qu_and_numbers():
+    assert latinize_cyrillic("quoi que tu dis, 4 mois 3la 7al") == "quoi que tu dis, 4 mois 3la 7al"
+    assert latinize_cyrillic("رقم الشرطة") == "رقم الشرطة"
 
 
 def test_normalize_default_steps():
