@@ -15,7 +15,7 @@ Rasa server does, and reports:
 - emergency recall: share of ``urgence`` examples answered with the emergency numbers
   first (intent ``urgence`` or the danger detector fired); the detector's firings on
   non-emergency examples (false positives);
-- the danger detector on heldout/danger.yml (its own format, not Rasa's): recall on the
+- the danger detector on heldout/danger*.yml (its own format, not Rasa's): recall on the
   positives, false alarms on the hard negatives and on the ordinary questions, per
   language and overall, for the detector as configured and for its two parts alone
   (the classifier, the keyword net); the missed positives are listed;
@@ -87,7 +87,9 @@ REACHED: Dict[Tuple[str, str], float] = {
 }
 GATE_DANGER_FALSE_ALARMS_HARD = 0.10
 GATE_DANGER_FALSE_ALARMS_ORDINARY = 0.02
-DANGER_FILE = "danger.yml"  # in the held-out folder; not Rasa NLU data
+# The danger evaluation sets, in the held-out folder (not Rasa NLU data): danger.yml, then
+# danger-2.yml, written blind after the last round of danger training data.
+DANGER_FILES = "danger*.yml"
 BUDGET_TRAIN_SECONDS = 300
 BUDGET_MODEL_BYTES = 100 * 1000 * 1000  # 100 MB
 
@@ -133,7 +135,7 @@ def load_heldout(heldout_dir: Path = DEFAULT_HELDOUT) -> List[Example]:
     files = [
         f
         for f in sorted(Path(heldout_dir).glob("*.yml")) + sorted(Path(heldout_dir).glob("*.yaml"))
-        if f.name != DANGER_FILE
+        if not f.match(DANGER_FILES)
     ]
     if not files:
         raise FileNotFoundError(f"No held-out file (*.yml) in {heldout_dir}")
@@ -458,18 +460,19 @@ def training_overlap(
     }
 
 
-# --- the danger detector (heldout/danger.yml) -------------------------------------------
+# --- the danger detector (heldout/danger*.yml) ---------------------------------------
 
 DANGER_METHODS = ("detector", "classifier_alone", "keywords_alone")
 
 
 def load_danger_set(path: Path) -> List[Dict[str, Any]]:
-    """Messages of the danger evaluation set: text, lang, variety, label
-    (danger | hard_negative | ordinary), case."""
+    """Messages of a danger evaluation set: text, lang, variety, label
+    (danger | hard_negative | ordinary), case; ``set``: the file's name."""
     import yaml
 
     with open(path, encoding="utf-8") as handle:
-        return list((yaml.safe_load(handle) or {}).get("messages") or [])
+        messages = (yaml.safe_load(handle) or {}).get("messages") or []
+    return [{**m, "set": Path(path).name} for m in messages]
 
 
 def predict_danger(model_path: Path, items: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -522,6 +525,7 @@ def danger_metrics(results: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
         }
 
     langs = sorted({r["lang"] for r in results})
+    sets = sorted({r.get("set", "") for r in results})
     caught = [r for r in results if r["label"] == "danger" and r["detector"] and r["predicted_case"]]
     return {
         "messages": len(results),
@@ -531,6 +535,9 @@ def danger_metrics(results: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
                 "per_language": {
                     lang: figures([r for r in results if r["lang"] == lang], method) for lang in langs
                 },
+                "per_set": {
+                    name: figures([r for r in results if r.get("set", "") == name], method) for name in sets
+                },
             }
             for method in DANGER_METHODS
         },
@@ -538,12 +545,24 @@ def danger_metrics(results: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
             sum(r["predicted_case"] == (r.get("case") or "general") for r in caught), len(caught)
         ),
         "missed": [
-            {"lang": r["lang"], "case": r.get("case"), "score": r["score"], "text": r["text"]}
+            {
+                "lang": r["lang"],
+                "case": r.get("case"),
+                "score": r["score"],
+                "text": r["text"],
+                "set": r.get("set"),
+            }
             for r in results
             if r["label"] == "danger" and not r["detector"]
         ],
         "false_alarms": [
-            {"lang": r["lang"], "label": r["label"], "score": r["score"], "text": r["text"]}
+            {
+                "lang": r["lang"],
+                "label": r["label"],
+                "score": r["score"],
+                "text": r["text"],
+                "set": r.get("set"),
+            }
             for r in results
             if r["label"] != "danger" and r["detector"]
         ],
@@ -573,11 +592,13 @@ def danger_gates(metrics: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
 
 
 def evaluate_danger(model_path: Path, heldout_dir: Path = DEFAULT_HELDOUT) -> Optional[Dict[str, Any]]:
-    path = Path(heldout_dir) / DANGER_FILE
-    if not path.is_file():
+    """Every danger evaluation set together (the gates), with the figures of each set."""
+    paths = sorted(Path(heldout_dir).glob(DANGER_FILES))
+    if not paths:
         return None
-    metrics = danger_metrics(predict_danger(model_path, load_danger_set(path)))
-    return {"file": str(path), "metrics": metrics, "gates": danger_gates(metrics)}
+    items = [item for path in paths for item in load_danger_set(path)]
+    metrics = danger_metrics(predict_danger(model_path, items))
+    return {"files": [str(p) for p in paths], "metrics": metrics, "gates": danger_gates(metrics)}
 
 
 def danger_markdown(danger: Dict[str, Any]) -> List[str]:
@@ -585,7 +606,7 @@ def danger_markdown(danger: Dict[str, Any]) -> List[str]:
     ok = lambda passed: "pass" if passed else "**FAIL**"  # noqa: E731
     lines = [
         "",
-        "## Danger detector (heldout/danger.yml)",
+        "## Danger detector (heldout/danger*.yml)",
         "",
         f"{m['messages']} messages. Gates: recall = 100 % (overall and per language), "
         f"false alarms ≤ {_pct(GATE_DANGER_FALSE_ALARMS_HARD)} on hard negatives and "
@@ -604,6 +625,13 @@ def danger_markdown(danger: Dict[str, Any]) -> List[str]:
                 f"{f['ordinary']}) | {_pct(f['recall'])} | {_pct(f['false_alarms_hard'])} "
                 f"| {_pct(f['false_alarms_ordinary'])} |"
             )
+    lines += ["", "Per set (detector):", ""]
+    lines += [
+        f"- {name}: recall {_pct(f['recall'])} of {f['positives']}, false alarms "
+        f"{_pct(f['false_alarms_hard'])} of {f['hard_negatives']} hard negatives, "
+        f"{_pct(f['false_alarms_ordinary'])} of {f['ordinary']} ordinary"
+        for name, f in m["methods"]["detector"]["per_set"].items()
+    ]
     lines += [
         "",
         f"Case (general / child / suicide) right on {_pct(m['case_accuracy'])} of the positives caught.",
@@ -614,11 +642,13 @@ def danger_markdown(danger: Dict[str, Any]) -> List[str]:
     for name, gate in g.items():
         lines.append(f"| {name} | {_pct(gate['value'])} | {_pct(gate['threshold'])} | {ok(gate['passed'])} |")
     lines += ["", f"Missed positives ({len(m['missed'])}):"]
-    lines += [f"- [{r['lang']}, {r['case']}, {r['score']}] {r['text']}" for r in m["missed"]] or ["None."]
-    lines += ["", f"False alarms ({len(m['false_alarms'])}):"]
-    lines += [f"- [{r['lang']}, {r['label']}, {r['score']}] {r['text']}" for r in m["false_alarms"]] or [
+    lines += [f"- [{r['set']}, {r['lang']}, {r['case']}, {r['score']}] {r['text']}" for r in m["missed"]] or [
         "None."
     ]
+    lines += ["", f"False alarms ({len(m['false_alarms'])}):"]
+    lines += [
+        f"- [{r['set']}, {r['lang']}, {r['label']}, {r['score']}] {r['text']}" for r in m["false_alarms"]
+    ] or ["None."]
     return lines
 
 

@@ -6,7 +6,7 @@ own test and prints the failing held-out examples when it fails.
 
 Gates: topic accuracy >= 0.95 (in-scope examples), out-of-scope rejection >= 0.90,
 emergency recall == 1.0 (numbers first: urgence or the danger detector fired); danger
-detector on heldout/danger.yml: recall == 1.0 overall and per language, false alarms
+detector on heldout/danger*.yml: recall == 1.0 overall and per language, false alarms
 <= 10 % on hard negatives, <= 2 % on ordinary questions. Budgets (training time, model size) are reported by
 `make evaluate`, not tested here.
 """
@@ -87,7 +87,7 @@ def test_emergency_recall(predictions, metrics):
     )
 
 
-# --- the danger detector on heldout/danger.yml (written apart from data/danger/) ------
+# --- the danger detector on heldout/danger*.yml (written apart from data/danger/) -----
 
 
 @pytest.fixture(scope="module")
