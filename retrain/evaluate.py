@@ -71,19 +71,11 @@ GATE_DANGER_RECALL = 1.0  # overall and in every language
 # level, so a regression still fails `make test`, and mark the target itself as an
 # expected failure (strict: reaching it fails the run until this line is removed).
 REACHED: Dict[Tuple[str, str], float] = {
-    # measured on the model of this commit (docs/nlu.md), rounded down to half a point
-    ("topic_accuracy", "main"): 0.94,  # 94.1 %, target 95 % (issue #17: 8 topics, 4 languages)
-    ("topic_accuracy", "situations"): 0.895,  # 89.9 %, target 90 %
-    ("topic_accuracy", "ar"): 0.885,  # 88.6 %, target 90 % (issue #18)
-    ("topic_accuracy", "bg"): 0.875,  # 87.9 %
-    ("language_id", "en"): 0.96,  # 96.2 %, target 97 %
-    ("language_id", "fr"): 0.955,  # 95.7 %: short French phrases found as Darija in Latin letters
-    ("danger_recall", "overall"): 0.935,  # 93.8 %, target 100 % (issue #15)
-    ("danger_recall", "ar"): 0.855,
-    ("danger_recall", "bg"): 0.88,
-    ("danger_recall", "en"): 0.96,
-    ("danger_recall", "fr"): 0.965,
-    ("danger_recall", "ro"): 0.925,
+    # measured on the model of this commit (docs/nlu.md), rounded down to half a point.
+    # heldout/danger*.yml together: 2 of 347 positives missed (issue #15)
+    ("danger_recall", "overall"): 0.99,  # 99.4 %, target 100 %
+    ("danger_recall", "ar"): 0.975,  # 97.8 %: a Darija overdose message (danger-2.yml)
+    ("danger_recall", "fr"): 0.99,  # 99.4 %: "efface tout il arrive" (danger.yml)
 }
 GATE_DANGER_FALSE_ALARMS_HARD = 0.10
 GATE_DANGER_FALSE_ALARMS_ORDINARY = 0.02
