@@ -102,6 +102,20 @@ def _danger_listing(rows) -> str:
     return "\n".join(f"  [{r['lang']} {r.get('label', 'danger')} {r['score']}] {r['text']}" for r in rows)
 
 
+def test_every_danger_set_is_measured_and_reported_on_its_own(danger):
+    sets = danger["metrics"]["methods"]["detector"]["per_set"]
+    assert (
+        set(sets)
+        == {p.name for p in ev.DEFAULT_HELDOUT.glob(ev.DANGER_FILES)}
+        >= {"danger.yml", "danger-2.yml"}
+    )
+    assert (
+        sum(f["positives"] for f in sets.values())
+        == danger["metrics"]["methods"]["detector"]["overall"]["positives"]
+    )
+    assert all(row["set"] in sets for row in danger["metrics"]["missed"] + danger["metrics"]["false_alarms"])
+
+
 def test_danger_set_is_large_enough(danger):
     overall = danger["metrics"]["methods"]["detector"]["overall"]
     assert danger["metrics"]["messages"] >= 200
