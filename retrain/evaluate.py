@@ -775,6 +775,23 @@ def sets_markdown(sets: Dict[str, Any]) -> List[str]:
             f"{_pct(m['answered_in_language'])} | "
             f"{_pct(m['fallback_rate'])} | {verdict} |"
         )
+    names = list(sets)
+    intents = sorted(
+        {i for r in sets.values() for i, f in r["metrics"]["per_intent"].items() if f["support"]}
+    )
+    lines += [
+        "",
+        "Per intent in each set: precision / recall (examples).",
+        "",
+        "| intent | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for intent in intents:
+        cells = []
+        for name in names:
+            f = sets[name]["metrics"]["per_intent"].get(intent)
+            cells.append(f"{f['precision']:.2f} / {f['recall']:.2f} ({f['support']})" if f else "")
+        lines.append(f"| {intent} | " + " | ".join(cells) + " |")
     for name, result in sets.items():
         confusions = result["metrics"].get("top_confusions") or []
         if confusions:
