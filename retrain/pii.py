@@ -44,8 +44,10 @@ from project_paths import CONTENT_DIR, HELDOUT_DIR, NLU_DATA_DIR, REPO_ROOT
 from retrain import masking
 
 KINDS = ("name", "place", "workplace", "address", "birthdate", "phone", "handle", "id_number")
-# Held-out files whose texts are not common words (this check's own evaluation set).
-NOT_VOCABULARY = {"pii.yml"}
+# Held-out files whose texts are not common words: this check's own evaluation set, and
+# the danger sets (written by outsiders, added one by one: a new set must not turn a
+# restaurant's name into a common word).
+NOT_VOCABULARY = ("pii.yml", "danger*.yml")
 
 
 class PersonalDataError(ValueError):
@@ -823,7 +825,7 @@ def vocabulary() -> FrozenSet[str]:
     files = [
         *NLU_DATA_DIR.glob("*.yml"),
         *CONTENT_DIR.glob("*.yml"),
-        *(p for p in HELDOUT_DIR.glob("*.yml") if p.name not in NOT_VOCABULARY),
+        *(p for p in HELDOUT_DIR.glob("*.yml") if not any(p.match(pattern) for pattern in NOT_VOCABULARY)),
         *(REPO_ROOT / "bot" / "channels").glob("*.yml"),
         REPO_ROOT / "telegram_front" / "messages_fr.yml",
     ]
