@@ -51,7 +51,7 @@ policies:
     enable_fallback_prediction: true
 """
 # Missed by the fast model trained on data/nlu (nlu_fallback; sante comes third).
-MISSED = "ophtalmo sans argent possible ?"
+MISSED = "dermato sans mutuelle c possible ?"
 RIGHT_INTENT = "sante"
 
 
