@@ -72,15 +72,15 @@ GATE_DANGER_RECALL = 1.0  # overall and in every language
 # expected failure (strict: reaching it fails the run until this line is removed).
 REACHED: Dict[Tuple[str, str], float] = {
     # measured on the model of this commit (docs/nlu.md), rounded down to half a point.
-    # heldout/danger*.yml together: 2 of 457 positives missed (issue #15)
-    ("danger_recall", "overall"): 0.995,  # 99.6 %, target 100 %
-    ("danger_recall", "bg"): 0.98,  # 98.3 %: "iskam da se samoubiq dnes" (danger.yml, 0.46)
-    ("danger_recall", "fr"): 0.995,  # 99.5 %: a child heard being hit next door (danger-3.yml)
+    # heldout/danger*.yml together: 1 of 557 positives missed (issue #15)
+    ("danger_recall", "overall"): 0.995,  # 99.8 %, target 100 %
+    ("danger_recall", "ar"): 0.985,  # 98.7 %: a child beaten next to the writer, Darija in Latin letters
 }
 GATE_DANGER_FALSE_ALARMS_HARD = 0.10
 GATE_DANGER_FALSE_ALARMS_ORDINARY = 0.02
 # The danger evaluation sets, in the held-out folder (not Rasa NLU data): danger.yml, then
-# danger-2.yml and danger-3.yml, each written blind (heldout/README.md says which is unbiased).
+# danger-2.yml, danger-3.yml and danger-4.yml, each written blind (heldout/README.md says
+# which figures are unbiased).
 DANGER_FILES = "danger*.yml"
 BUDGET_TRAIN_SECONDS = 300
 BUDGET_MODEL_BYTES = 100 * 1000 * 1000  # 100 MB
