@@ -44,6 +44,15 @@ EMERGENCY_INTENT = "urgence"
 PAYLOAD_PREFIX = "/"
 
 
+def user_text(message: Message) -> Optional[Text]:
+    """The user's words as typed (TextNormalizer keeps them under ORIGINAL_TEXT_KEY), or
+    None when there are none: no text, blank text, or a button payload ("/intent")."""
+    text = message.get(ORIGINAL_TEXT_KEY) or message.get(TEXT)
+    if not isinstance(text, str) or not text.strip() or text.lstrip().startswith(PAYLOAD_PREFIX):
+        return None
+    return text
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
 class TextNormalizer(GraphComponent):
     """Normalises message text before tokenization (training and inference).

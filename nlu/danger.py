@@ -464,7 +464,7 @@ from rasa.shared.nlu.constants import (  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
 
-from nlu.components import ORIGINAL_TEXT_KEY  # noqa: E402  (where TextNormalizer keeps the user's text)
+from nlu.components import ORIGINAL_TEXT_KEY, user_text  # noqa: E402
 
 EMERGENCY_INTENT = "urgence"
 
@@ -545,8 +545,8 @@ class DangerDetector(GraphComponent):
         known = {e.text.lower() for e in examples}
         positives = set(self.config["nlu_positive_intents"] or [])
         for message in training_data.intent_examples:
-            text = message.get(ORIGINAL_TEXT_KEY) or message.get(TEXT)
-            if not text or text.lower() in known or text.lstrip().startswith("/"):
+            text = user_text(message)
+            if text is None or text.lower() in known:
                 continue
             if message.get(INTENT) in positives:
                 examples.append(DangerExample(text, DANGER, DEFAULT_CASE, NLU_LANG))
@@ -582,13 +582,8 @@ class DangerDetector(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         texts, todo = [], []
         for message in messages:
-            text = message.get(ORIGINAL_TEXT_KEY) or message.get(TEXT)
-            if (
-                self.model is not None
-                and isinstance(text, str)
-                and text.strip()
-                and not text.lstrip().startswith("/")
-            ):  # button payloads: no
+            text = user_text(message)
+            if self.model is not None and text is not None:  # button payloads: no
                 texts.append(text)
                 todo.append(message)
         for message, verdict in zip(todo, self.model.verdicts(texts) if todo else []):
@@ -625,7 +620,7 @@ class DangerDetector(GraphComponent):
             ]
             message.set(INTENT, urgence, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [dict(urgence)] + ranking, add_to_output=True)
-        text = message.get(ORIGINAL_TEXT_KEY) or message.get(TEXT) or ""
+        text = user_text(message) or ""
         entities = [
             e for e in message.get(ENTITIES) or [] if not str(e.get("entity", "")).startswith(ENTITY_PREFIX)
         ]

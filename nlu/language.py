@@ -28,11 +28,10 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.components import ORIGINAL_TEXT_KEY  # where TextNormalizer keeps the user's text
+from nlu.components import user_text
 from nlu.danger import TextModel
 
 logger = logging.getLogger(__name__)
@@ -267,8 +266,8 @@ class LanguageDetector(GraphComponent):
         if self.model is None:
             return messages
         for message in messages:
-            text = message.get(ORIGINAL_TEXT_KEY) or message.get(TEXT)
-            if not isinstance(text, str) or not text.strip() or text.lstrip().startswith("/"):
+            text = user_text(message)
+            if text is None:
                 continue  # button payloads carry their own language, if any
             metadata = message.get("metadata") or {}
             hint = metadata.get(HINT_KEY) if isinstance(metadata, dict) else None

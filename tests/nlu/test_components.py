@@ -15,6 +15,7 @@ from nlu.components import (
     SAFETY_NET_KEY,
     EmergencySafetyNet,
     TextNormalizer,
+    user_text,
 )
 from nlu.danger import DangerDetector
 from nlu.emergency import DEFAULT_KEYWORDS_FILE, EmergencyMatcher
@@ -97,6 +98,14 @@ def test_normalizer_process_changes_text_and_keeps_original():
     normalizer.process([message])
     assert message.get(TEXT) == "j'ai peur"
     assert message.get(ORIGINAL_TEXT_KEY) == "J’ai PEUUUR"
+
+
+def test_user_text_is_the_text_as_typed_and_none_without_words():
+    typed = Message(data={TEXT: "il me suit", ORIGINAL_TEXT_KEY: "Il me suiiit"})
+    assert user_text(typed) == "Il me suiiit"
+    assert user_text(Message(data={TEXT: "bonjour"})) == "bonjour"
+    for text in ("", "   ", " /urgence", '/choisir_langue{"langue": "en"}', None):
+        assert user_text(Message(data={TEXT: text})) is None
 
 
 def test_normalizer_leaves_payloads_alone():
