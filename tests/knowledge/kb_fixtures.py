@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from knowledge.__main__ import main
+
 TOPICS = {
     "titre-sejour": dict(
         title="Titre de séjour pour les victimes",
@@ -90,3 +92,24 @@ def write_content(folder: Path, topic_ids=None) -> Path:
     for topic_id in topic_ids or TOPICS:
         (folder / f"{topic_id}.yml").write_text(topic_yaml(topic_id), encoding="utf-8")
     return folder
+
+
+def run_knowledge_check(project, capsys) -> tuple[int, list[str], str]:
+    """`python -m knowledge check` on a small project (paths: content, nlu, domain,
+    required): its exit code, the problems it printed, and its standard output."""
+    code = main(
+        [
+            "check",
+            "--content",
+            str(project["content"]),
+            "--nlu",
+            str(project["nlu"]),
+            "--domain",
+            str(project["domain"]),
+            "--required",
+            str(project["required"]),
+        ]
+    )
+    out, err = capsys.readouterr()
+    problems = [line for line in err.splitlines() if not line.startswith("FAILED")]
+    return code, problems, out

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from kb_fixtures import TOPICS, topic_yaml
+from kb_fixtures import TOPICS, run_knowledge_check, topic_yaml
 
 from knowledge.__main__ import main
 from project_paths import REPO_ROOT
@@ -42,33 +42,14 @@ def project(tmp_path, content_dir):
 SOURCE_LINES = 6  # "sources:", title, reference, url, supports, verified_on
 
 
-def run_check(project, capsys) -> tuple[int, list[str], str]:
-    code = main(
-        [
-            "check",
-            "--content",
-            str(project["content"]),
-            "--nlu",
-            str(project["nlu"]),
-            "--domain",
-            str(project["domain"]),
-            "--required",
-            str(project["required"]),
-        ]
-    )
-    out, err = capsys.readouterr()
-    problems = [line for line in err.splitlines() if not line.startswith("FAILED")]
-    return code, problems, out
-
-
 def test_clean_content_prints_ok(project, capsys):
-    code, problems, out = run_check(project, capsys)
+    code, problems, out = run_knowledge_check(project, capsys)
     assert (code, problems, out.strip()) == (0, [], f"OK: {len(TOPICS)} topics")
 
 
 def test_missing_domain_file_is_skipped(project, capsys):
     project["domain"].unlink()
-    assert run_check(project, capsys)[0] == 0
+    assert run_knowledge_check(project, capsys)[0] == 0
 
 
 def _edit(project, topic_id, old, new):
@@ -84,7 +65,7 @@ def _line_of(project, topic_id, text) -> int:
 
 
 def _single_problem(project, capsys) -> str:
-    code, problems, _ = run_check(project, capsys)
+    code, problems, _ = run_knowledge_check(project, capsys)
     assert code == 1
     assert len(problems) == 1, problems
     return problems[0]
@@ -138,7 +119,7 @@ def test_unknown_related_topic(project, capsys):
 
 def test_duplicate_id_in_two_files(project, capsys):
     (project["content"] / "sante-bis.yml").write_text(topic_yaml("sante"), encoding="utf-8")
-    code, problems, _ = run_check(project, capsys)
+    code, problems, _ = run_knowledge_check(project, capsys)
     assert code == 1
     duplicate = [p for p in problems if "duplicate id 'sante'" in p]
     assert len(duplicate) == 1, problems
@@ -190,7 +171,7 @@ def test_every_problem_gets_its_own_message(project, capsys):
     _edit(project, "sante", "id: sante", "id: soins")
     _edit(project, "titre-sejour", "related: [porter-plainte]", "related: [logement]")
     project["required"].write_text("asile\n", encoding="utf-8")
-    code, problems, _ = run_check(project, capsys)
+    code, problems, _ = run_knowledge_check(project, capsys)
     assert code == 1 and len(problems) == 3
 
 

@@ -9,7 +9,7 @@ import sys
 from datetime import date
 
 import pytest
-from kb_fixtures import TOPICS, topic_yaml
+from kb_fixtures import TOPICS, run_knowledge_check, topic_yaml
 
 from knowledge.__main__ import main, months_before
 from knowledge.content import ContentError, parse_topic_file, read_entries, url_problem
@@ -35,21 +35,7 @@ def project(tmp_path, content_dir):
 
 
 def check_problems(project, capsys) -> list[str]:
-    code = main(
-        [
-            "check",
-            "--content",
-            str(project["content"]),
-            "--nlu",
-            str(project["nlu"]),
-            "--domain",
-            str(project["domain"]),
-            "--required",
-            str(project["required"]),
-        ]
-    )
-    _, err = capsys.readouterr()
-    problems = [line for line in err.splitlines() if not line.startswith("FAILED")]
+    code, problems, _ = run_knowledge_check(project, capsys)
     assert (code == 0) == (not problems)
     return problems
 
