@@ -28,7 +28,7 @@ from rasa.shared.importers.utils import story_graph_from_paths
 from rasa.shared.utils.common import cached_method
 
 from knowledge.config import CONTROL_INTENTS, FALLBACK_INTENT
-from nlu.danger import CASES, entity_name
+from nlu.danger_model import CASES, entity_name
 
 ANSWER_ACTION = "action_answer_topic"
 

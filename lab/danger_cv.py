@@ -8,11 +8,11 @@ evaluation set (heldout/danger.yml): out-of-fold P(danger) of every training exa
 (data/danger/*.yml, plus the ``urgence`` examples of data/nlu/ as positives unless
 --no-nlu), then, for each C, the highest threshold that misses no positive in CV and the
 false alarms it costs; the keyword net alone and joined to the classifier, for
-comparison. Scores are those of nlu.danger.DangerModel (the message whole and clause by
+comparison. Scores are those of nlu.danger_model.DangerModel (the message whole and clause by
 clause, ``--segments``/``--combine``, defaults: config.yml's settings). Also reported: recall
 and false alarms on data/danger/mixed.yml (danger sentence + question, and their safe
 counterparts) and on composites of two held-out-fold examples of one language
-(nlu.danger.compose: a danger and a safe one, or two safe ones). Prints a table; writes
+(nlu.danger_model.compose: a danger and a safe one, or two safe ones). Prints a table; writes
 nothing.
 """
 
@@ -25,7 +25,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from nlu.danger import (
+from nlu.danger_model import (
     DANGER,
     NLU_LANG,
     DangerExample,

@@ -28,14 +28,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import yaml
 
-from nlu.classifier import (
-    TfidfLogRegClassifier,
-    feature_weights,
-    fit_text_model,
-    softmax_scores,
-    text_features,
-)
+from nlu.classifier import TfidfLogRegClassifier
 from nlu.components import TextNormalizer
+from nlu.textmodel import feature_weights, fit_text_model, softmax_scores, text_features
 from project_paths import CONFIG_FILE, NLU_DATA_DIR
 
 FALLBACK = "nlu_fallback"

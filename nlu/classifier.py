@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
-from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Text
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,142 +30,18 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu.textmodel import (
+    TfidfRows,
+    build_vectorizer,
+    feature_weights,
+    fit_text_model,
+    softmax_scores,
+    text_features,
+)
+
 logger = logging.getLogger(__name__)
 
-WORD_TOKEN_PATTERN = r"(?u)\b\w+\b"  # keeps one-letter words ("j", "c", "l")
 RASA_FEATURE_MODES = ("none", "dense", "sparse", "all")
-
-
-def _build_vectorizer(
-    analyzer: str, ngram_range: Sequence[int], sublinear_tf: bool, vocabulary: Optional[Dict[str, int]] = None
-):
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    kwargs: Dict[str, Any] = {
-        "analyzer": analyzer,
-        "ngram_range": tuple(int(n) for n in ngram_range),
-        "sublinear_tf": sublinear_tf,
-        "lowercase": True,
-        "vocabulary": vocabulary,
-        "dtype": np.float64,
-    }
-    if analyzer == "word":
-        kwargs["token_pattern"] = WORD_TOKEN_PATTERN
-    return TfidfVectorizer(**kwargs)
-
-
-def fit_text_model(
-    texts: Sequence[str],
-    labels: Sequence[str],
-    config: Dict[str, Any],
-    extra: Optional[sp.csr_matrix] = None,
-) -> Tuple[List[Any], List[str], np.ndarray, np.ndarray]:
-    """Fit the vectorizers and the logistic regression on raw texts.
-
-    Returns (vectorizers, classes, coef, intercept). Shared by the Rasa component and
-    by ``python -m lab.tune`` (cross-validation on the training data).
-    """
-    from sklearn.linear_model import LogisticRegression
-
-    vectorizers = []
-    for analyzer, key in (("word", "word_ngram_range"), ("char_wb", "char_ngram_range")):
-        if config.get(key):
-            vectorizer = _build_vectorizer(analyzer, config[key], config["sublinear_tf"])
-            vectorizer.fit(texts)
-            vectorizers.append(vectorizer)
-    features = text_features(vectorizers, texts, extra)
-    model = LogisticRegression(
-        C=float(config["C"]),
-        class_weight=config["class_weight"],
-        max_iter=int(config["max_iter"]),
-        random_state=config["random_state"],
-        # saga: same multinomial model as lbfgs, about ten times faster to train on the
-        # five languages' data (docs/nlu.md, "Training time"); tol 1e-3 is its stopping rule.
-        solver=config.get("solver", "lbfgs"),
-        tol=float(config.get("tol", 1e-4)),
-        multi_class="multinomial",
-    )
-    model.fit(features, list(labels))
-    return (
-        vectorizers,
-        [str(c) for c in model.classes_],
-        np.asarray(model.coef_, dtype=np.float64),
-        np.asarray(model.intercept_, dtype=np.float64),
-    )
-
-
-def text_features(
-    vectorizers: Sequence[Any], texts: Sequence[str], extra: Optional[sp.csr_matrix] = None
-) -> sp.csr_matrix:
-    blocks = [vectorizer.transform(list(texts)) for vectorizer in vectorizers]
-    if extra is not None:
-        blocks.append(extra)
-    return sp.hstack(blocks, format="csr")
-
-
-class TfidfRows:
-    """What `text_features` computes without earlier Rasa features (each vectorizer's
-    TF-IDF row, l2-normalised, side by side), without sklearn's per-call checks: about
-    0.1 ms a message instead of 1.1 ms, most of the NLU's time in a turn. Same numbers
-    as sklearn (tests/nlu/test_classifier.py)."""
-
-    def __init__(self, vectorizers: Sequence[Any]) -> None:
-        self.blocks = []
-        offset = 0
-        for vectorizer in vectorizers:
-            if vectorizer.norm != "l2":
-                raise ValueError("TfidfRows only computes l2-normalised rows")
-            vocabulary = getattr(vectorizer, "vocabulary_", None) or vectorizer.vocabulary
-            self.blocks.append(
-                (
-                    vectorizer.build_analyzer(),
-                    vocabulary,
-                    np.asarray(vectorizer.idf_, dtype=np.float64),
-                    vectorizer.sublinear_tf,
-                    offset,
-                )
-            )
-            offset += len(vocabulary)
-        self.width = offset
-
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        indptr, indices, data = [0], [], []
-        for text in texts:
-            filled = indptr[-1]
-            for analyze, vocabulary, idf, sublinear_tf, offset in self.blocks:
-                counts = Counter(vocabulary[g] for g in analyze(text) if g in vocabulary)
-                if not counts:
-                    continue
-                columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-                weights = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-                if sublinear_tf:
-                    weights = np.log(weights) + 1.0
-                weights *= idf[columns]
-                weights /= np.sqrt(weights @ weights)
-                indices.append(columns + offset)
-                data.append(weights)
-                filled += len(columns)
-            indptr.append(filled)
-        if not data:
-            return sp.csr_matrix((len(texts), self.width), dtype=np.float64)
-        return sp.csr_matrix(
-            (np.concatenate(data), np.concatenate(indices), indptr), shape=(len(texts), self.width)
-        )
-
-
-def feature_weights(coef: np.ndarray) -> np.ndarray:
-    """The coefficients laid out for `softmax_scores`: one row per feature, contiguous.
-    Multiplying a sparse row by `coef.T` as stored (a strided view) costs ~0.7 ms a
-    message; by this copy, ~0.01 ms."""
-    return np.ascontiguousarray(coef.T)
-
-
-def softmax_scores(features: sp.csr_matrix, weights: np.ndarray, intercept: np.ndarray) -> np.ndarray:
-    """Class probabilities; `weights` comes from `feature_weights(coef)`."""
-    scores = np.asarray(features @ weights + intercept)
-    scores -= scores.max(axis=1, keepdims=True)
-    exp = np.exp(scores)
-    return exp / exp.sum(axis=1, keepdims=True)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -336,7 +211,7 @@ class TfidfLogRegClassifier(IntentClassifier, GraphComponent):
             return cls.create(config, model_storage, resource, execution_context)
         vectorizers = []
         for index, spec in enumerate(meta["vectorizers"]):
-            vectorizer = _build_vectorizer(
+            vectorizer = build_vectorizer(
                 spec["analyzer"], spec["ngram_range"], spec["sublinear_tf"], spec["vocabulary"]
             )
             vectorizer.idf_ = arrays[f"idf_{index}"]

@@ -32,7 +32,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu.components import user_text
-from nlu.danger import TextModel
+from nlu.danger_model import TextModel
 
 logger = logging.getLogger(__name__)
 

@@ -114,13 +114,13 @@ def test_fast_rows_equal_sklearn_features():
     """TfidfRows (used at run time) gives sklearn's TF-IDF features, on the real training
     and held-out sentences and on edge cases (empty, unknown words only, repeats)."""
     from lab.tune import load_training
-    from nlu.classifier import TfidfRows, _build_vectorizer, text_features
+    from nlu.textmodel import TfidfRows, build_vectorizer, text_features
     from retrain.evaluate import load_heldout
 
     texts, _ = load_training(NLU_DATA_DIR)
     vectorizers = [
-        _build_vectorizer("word", (1, 2), True).fit(texts),
-        _build_vectorizer("char_wb", (2, 5), True).fit(texts),
+        build_vectorizer("word", (1, 2), True).fit(texts),
+        build_vectorizer("char_wb", (2, 5), True).fit(texts),
     ]
     probes = [e.text for e in load_heldout(HELDOUT_DIR)] + [
         "",

@@ -113,7 +113,7 @@ def test_untrained_detector_flags_nothing(tmp_path):
 
 
 def test_segments_cut_clauses_and_keep_the_joining_word():
-    from nlu.danger import segments
+    from nlu.danger_model import segments
 
     text = "il me frappe en ce moment, comment porter plainte ?"
     assert segments(text, "clauses") == [text, "il me frappe en ce moment", "comment porter plainte"]
