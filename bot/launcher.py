@@ -159,7 +159,8 @@ class Stack:
         return process
 
     def start_telegram(self, **popen) -> subprocess.Popen:
-        env = dict(self.env, RASA_URL=self.rasa_url)
+        # The front reads its danger check from the model Rasa serves.
+        env = dict(self.env, RASA_URL=self.rasa_url, ASSISTANT_MODEL=str(self.model))
         process = spawn([sys.executable, "-m", "telegram_front"], env, **popen)
         self.processes.append(process)
         self.services[TELEGRAM] = process

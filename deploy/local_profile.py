@@ -210,7 +210,13 @@ class Profile:
         )
 
     def front_env(self) -> Dict[str, str]:
-        env = dict(self.base_env(), **(self.telegram_env or {}), RASA_URL=self.rest_url)
+        # ASSISTANT_MODEL: the front reads its danger check from the model the replicas serve.
+        env = dict(
+            self.base_env(),
+            **(self.telegram_env or {}),
+            RASA_URL=self.rest_url,
+            ASSISTANT_MODEL=str(self.model),
+        )
         if self.telegram_webhook:
             env.update(
                 TELEGRAM_WEBHOOK_LISTEN="127.0.0.1", TELEGRAM_WEBHOOK_PORT=str(self.telegram_webhook[1])

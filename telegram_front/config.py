@@ -15,6 +15,8 @@
 | SENDER_ID_SECRET            | (read or generated in the file;  | HMAC key of the pseudonymous ids     |
 |                             | required in webhook mode)        | (>= 32 chars, no placeholder)        |
 | SENDER_ID_SECRET_FILE       | var/telegram_sender_secret       | where a generated key is kept (600)  |
+| ASSISTANT_MODEL             | models/assistant.tar.gz          | the trained model Rasa serves: the   |
+|                             |                                  | front reads its danger detector      |
 
 Relative paths are taken from the project root.
 """
@@ -34,6 +36,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_RASA_URL = "http://localhost:5005"
 DEFAULT_SECRET_FILE = "var/telegram_sender_secret"
+DEFAULT_MODEL_FILE = "models/assistant.tar.gz"
 
 
 class ConfigError(ValueError):
@@ -52,6 +55,7 @@ class Config:
     rasa_timeout: float = 15.0
     sender_id_secret: Optional[str] = None
     sender_id_secret_file: Path = PROJECT_ROOT / DEFAULT_SECRET_FILE
+    model_path: Path = PROJECT_ROOT / DEFAULT_MODEL_FILE
     # Not from the environment: tuning knobs (tests shorten them).
     poll_timeout: float = 10.0
     max_retries: int = 5
@@ -102,6 +106,7 @@ class Config:
             rasa_timeout=_number(get("RASA_TIMEOUT_SECONDS"), 15.0, float, "RASA_TIMEOUT_SECONDS"),
             sender_id_secret=get("SENDER_ID_SECRET"),
             sender_id_secret_file=_project_path(get("SENDER_ID_SECRET_FILE") or DEFAULT_SECRET_FILE),
+            model_path=_project_path(get("ASSISTANT_MODEL") or DEFAULT_MODEL_FILE),
         )
         secret = get("TELEGRAM_WEBHOOK_SECRET")
         if secret:

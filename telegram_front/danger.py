@@ -1,24 +1,78 @@
 """Does a message look like "I am in danger now"? The front's one seam for that question.
 
-It answers such messages with the emergency numbers at once, before and outside the
-chat's queue and without waiting for Rasa (Rasa still gives its own answer after).
-Today: the keyword net of the NLU (nlu/emergency.py, pure Python, no Rasa import), so
-the front and Rasa fire on the same phrases. A trained detector can replace the body of
-looks_like_danger() without touching its callers.
+The front answers such messages with the emergency numbers at once, before and outside the
+chat's queue and without waiting for Rasa (Rasa still gives its own answer after). The
+check is the danger detector that Rasa runs (nlu/danger_model.py), read from the trained
+model Rasa serves (ASSISTANT_MODEL), so the front and Rasa fire on the same messages, in
+every language the detector was trained on. When no trained detector can be read (not
+trained yet, an unreadable file), the NLU's keyword net (nlu/emergency.py, French
+phrases) stands in, with a warning in the log.
 """
 
 from __future__ import annotations
 
-import functools
+import logging
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Optional
 
+from nlu.danger_model import DangerModel
 from nlu.emergency import EmergencyMatcher
 
+logger = logging.getLogger(__name__)
 
-@functools.lru_cache(maxsize=1)
-def _matcher() -> EmergencyMatcher:
-    return EmergencyMatcher.from_file()
+# In a Rasa model archive, the detector is the folder of the DangerDetector component.
+COMPONENT = "DangerDetector"
+DETECTOR_FILES = ("danger.json", "danger.npz")
 
 
-def looks_like_danger(text: str) -> bool:
-    """True when the text says the person is in danger now. Never logs nor keeps the text."""
-    return _matcher().is_emergency(text)
+def read_detector(model_path: Path) -> Optional[DangerModel]:
+    """The danger detector stored in a trained Rasa model (.tar.gz), or None."""
+    try:
+        with tarfile.open(model_path, "r:gz") as archive:
+            found = {
+                member.name.rsplit("/", 1)[-1]: member
+                for member in archive.getmembers()
+                if member.isfile()
+                and COMPONENT in member.name
+                and member.name.rsplit("/", 1)[-1] in DETECTOR_FILES
+            }
+            if set(found) != set(DETECTOR_FILES):
+                return None
+            with tempfile.TemporaryDirectory() as folder:
+                for name, member in found.items():
+                    stream = archive.extractfile(member)
+                    if stream is None:
+                        return None
+                    (Path(folder) / name).write_bytes(stream.read())
+                return DangerModel.load(Path(folder))
+    except (OSError, EOFError, tarfile.TarError, ValueError, KeyError):
+        return None
+
+
+class DangerCheck:
+    """``looks_like(text)``: the trained detector when there is one, else the keyword net."""
+
+    def __init__(self, detector: Optional[DangerModel]) -> None:
+        self.detector = detector
+        self.matcher = None if detector is not None else EmergencyMatcher.from_file()
+
+    @classmethod
+    def from_model(cls, model_path: Path) -> "DangerCheck":
+        detector = read_detector(model_path)
+        if detector is None:
+            logger.warning(
+                "No danger detector in %s: the front recognises danger by the French keyword "
+                "net only until the model is trained and the front restarted.",
+                model_path,
+            )
+        return cls(detector)
+
+    def looks_like(self, text: str) -> bool:
+        """True when the text says the person is in danger now. Never logs nor keeps the text."""
+        if not text or not text.strip() or text.lstrip().startswith("/"):
+            return False  # commands are the front's business
+        if self.detector is not None:
+            return self.detector.verdicts([text])[0].detected
+        return self.matcher.is_emergency(text)

@@ -41,7 +41,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from telegram_front.config import Config
-from telegram_front.danger import looks_like_danger
+from telegram_front.danger import DangerCheck
 from telegram_front.pseudonym import Pseudonymizer
 from telegram_front.rasa_client import RasaClient, RasaUnavailable
 from telegram_front.render import Button, TelegramMessage, escape, render_elements, split_html_paragraphs
@@ -102,6 +102,7 @@ class Handlers:
         self.buttons = ButtonStore()
         self.messages = MessageLog()
         self.languages = ChatLanguages()
+        self.danger = DangerCheck.from_model(config.model_path)
 
     # ----------------------------------------------------------------- languages
     def _hint(self, update: object) -> Optional[str]:
@@ -202,7 +203,7 @@ class Handlers:
         if self._command(text, _bot_of(update)) == "urgence":
             return Triage(message.chat_id, urgent=True, queued=False)
         # A danger-looking text: the numbers now, then Rasa's answer in the chat's turn.
-        return Triage(message.chat_id, urgent=looks_like_danger(text))
+        return Triage(message.chat_id, urgent=self.danger.looks_like(text))
 
     async def answer_urgent(self, update: Update, chat_id: int) -> None:
         started = time.monotonic()
@@ -248,7 +249,7 @@ class Handlers:
             text = text[:limit]
             await self._send_html(bot, chat_id, self._texts(chat_id, hint).too_long(limit))
         # A danger-looking text already had the numbers (answer_urgent).
-        await self._relay(bot, chat_id, text, hint, numbers_given=looks_like_danger(text))
+        await self._relay(bot, chat_id, text, hint, numbers_given=self.danger.looks_like(text))
 
     async def _offer_languages(self, bot: Bot, chat_id: int, texts: Texts) -> None:
         """/langue: one button per language; a tap goes to Rasa like any button."""

@@ -122,7 +122,7 @@ async def test_urgence_and_voice_are_answered_by_the_front(rasa_stack, tmp_path)
     async with running_front(tmp_path, rasa_url=rasa_stack.rasa_url, rasa_timeout=RASA_TIMEOUT) as run:
         await run.api.push_text(chat, "/urgence")
         urgent = await run.api.wait_for("sendMessage", chat_id=chat, timeout=WAIT)
-        for number in ("17", "112", "114", "115", "119"):
+        for number in ("17", "112", "114", "115", "119", "3114"):
             assert number in urgent.shown
         await run.api.push_message(chat, voice={"file_id": "v", "file_unique_id": "v", "duration": 5})
         voice = await run.api.wait_for("sendMessage", chat_id=chat, count=2, timeout=WAIT)
@@ -210,10 +210,13 @@ async def test_a_danger_message_gets_the_numbers_first_whether_rasa_is_quick_or_
     rasa_stack, tmp_path
 ):
     proxy = await RasaProxy(rasa_stack.rasa_url).start()
-    quick, slow = new_chat(), new_chat()
+    quick, slow, romanian = new_chat(), new_chat(), new_chat()
     danger = "au secours on me frappe"
     try:
-        async with running_front(tmp_path, rasa_url=proxy.url, rasa_timeout=3.0) as run:
+        # The front reads its danger check from the model the stack serves.
+        async with running_front(
+            tmp_path, rasa_url=proxy.url, rasa_timeout=3.0, model_path=rasa_stack.model
+        ) as run:
             update = await run.api.push_text(quick, danger)
             first = await run.api.wait_for("sendMessage", chat_id=quick, timeout=WAIT)
             assert first.shown == parse_html(TEXTS.emergency)
@@ -227,6 +230,12 @@ async def test_a_danger_message_gets_the_numbers_first_whether_rasa_is_quick_or_
             assert first.at - run.api.update_arrivals[update["update_id"]] < 1.0  # not after 3 s
             apology = await run.api.wait_for("sendMessage", chat_id=slow, count=2, timeout=WAIT)
             assert apology.text == TEXTS.apology and apology.at - first.at > 2.0
+            # Not only French: a Romanian one that the French keyword net misses (a training
+            # example of data/danger/ro.yml: this checks the wiring, the held-out sets the quality).
+            update = await run.api.push_text(romanian, "Îmi sparg ușa chiar acum. M-am ascuns în dulap.")
+            first = await run.api.wait_for("sendMessage", chat_id=romanian, timeout=WAIT)
+            assert first.shown == parse_html(TEXTS.emergency)
+            assert first.at - run.api.update_arrivals[update["update_id"]] < 1.0
     finally:
         await proxy.stop()
 

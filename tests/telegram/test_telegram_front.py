@@ -115,7 +115,7 @@ async def test_urgence_answers_without_rasa(tmp_path):
         await run.api.push_text(CHAT, "/urgence")
         reply = await run.api.wait_for("sendMessage", chat_id=CHAT)
         assert reply.shown == visible(TEXTS.emergency)
-        for number in ("17", "112", "114", "115", "119"):
+        for number in ("17", "112", "114", "115", "119", "3114"):
             assert number in reply.text
 
 

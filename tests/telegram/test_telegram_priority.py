@@ -12,7 +12,7 @@ from fake_bot_api import parse_html
 from fake_rasa_rest import ANSWER
 from tg_harness import async_test, running_front
 
-from telegram_front.danger import looks_like_danger
+from telegram_front.danger import DangerCheck
 from telegram_front.texts import load_texts
 
 TEXTS = load_texts()
@@ -106,9 +106,10 @@ async def test_a_danger_looking_message_when_rasa_times_out_numbers_first_then_t
         assert run.api.texts(OTHER) == [parse_html(TEXTS.emergency), parse_html(TEXTS.apology)]
 
 
-def test_looks_like_danger_uses_the_keyword_net():
-    assert looks_like_danger(DANGER) and looks_like_danger("AU SECOURS")
-    assert looks_like_danger("je suis en danger")
-    assert not looks_like_danger("comment porter plainte ?")
-    assert not looks_like_danger("est-ce dangereux de porter plainte ?")
-    assert not looks_like_danger("/urgence")  # commands are the front's business
+def test_without_a_trained_detector_the_keyword_net_decides():
+    looks_like = DangerCheck(None).looks_like
+    assert looks_like(DANGER) and looks_like("AU SECOURS")
+    assert looks_like("je suis en danger")
+    assert not looks_like("comment porter plainte ?")
+    assert not looks_like("est-ce dangereux de porter plainte ?")
+    assert not looks_like("/urgence")  # commands are the front's business

@@ -51,6 +51,8 @@ def test_config(api: FakeBotAPI, rasa_url: str, tmp_path: Path, **overrides: Any
         retry_base_delay=0.01,
         retry_max_delay=2.0,
         typing_interval=0.2,
+        # No trained model: the keyword net, unless a test gives a model (test_telegram_danger.py).
+        model_path=tmp_path / "no-model.tar.gz",
     )
     return replace(config, **overrides)
 

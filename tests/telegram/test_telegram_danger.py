@@ -1,0 +1,99 @@
+"""The front's own danger check (telegram_front/danger.py): the detector of the trained model
+that Rasa serves, so that a danger message in any language gets the numbers at once; the
+French keyword net only when no trained detector can be read.
+
+The detector here is a small one trained on a few messages and packed the way Rasa packs a
+model, to test the plumbing; the real detector's quality is measured on the held-out sets
+(tests/retrain/test_gates.py also checks that the front and Rasa flag the same messages).
+"""
+
+import logging
+import tarfile
+from pathlib import Path
+
+from fake_bot_api import parse_html
+from tg_harness import async_test, running_front
+
+from nlu.danger_model import DANGER, SAFE, DangerExample, DangerModel
+from telegram_front.danger import DangerCheck, read_detector
+from telegram_front.texts import load_texts
+
+TEXTS = load_texts()
+# Messages the French keyword net does not recognise.
+DANGER_TEXTS = {
+    "ro": "ma urmareste acum pe strada, e chiar in spatele meu",
+    "bg": "идват за мен точно сега",
+    "ar": "rah wa9ef 9odam lbab daba, kaydo9 bjehd",
+    "en": "he is outside the door right now banging",
+}
+SAFE_TEXTS = [
+    "cum obtin un permis de sedere",
+    "как да подам жалба срещу шефа",
+    "wach 3andi l7a9 f lwra9",
+    "how do I get my unpaid wages back",
+    "comment porter plainte contre mon patron",
+    "merci beaucoup pour les infos",
+]
+
+
+def model_archive(folder: Path, component: str = "train_nlu.danger.DangerDetector5") -> Path:
+    """A trained detector saved where Rasa keeps it in a model archive."""
+    examples = [DangerExample(t, DANGER, "general", lang) for lang, t in DANGER_TEXTS.items()]
+    examples += [DangerExample(t, SAFE, None, "fr") for t in SAFE_TEXTS]
+    saved = folder / "components" / component
+    saved.mkdir(parents=True)
+    DangerModel.fit(examples, {}, threshold=0.5).save(saved)
+    (folder / "metadata.json").write_text("{}")
+    archive = folder / "assistant.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(folder / "metadata.json", arcname="metadata.json")
+        tar.add(folder / "components", arcname="components")
+    return archive
+
+
+def test_the_front_reads_the_detector_of_the_trained_model(tmp_path):
+    check = DangerCheck.from_model(model_archive(tmp_path))
+    assert check.detector is not None and check.matcher is None
+    keyword_net = DangerCheck(None).looks_like
+    for lang, text in DANGER_TEXTS.items():
+        assert check.looks_like(text), lang
+        assert not keyword_net(text), lang  # what the front missed before
+    for text in SAFE_TEXTS:
+        assert not check.looks_like(text), text
+    for text in ("/urgence", "", "   ", "/start"):
+        assert not check.looks_like(text)
+
+
+def test_without_a_readable_detector_the_keyword_net_stands_in(tmp_path, caplog):
+    corrupt = tmp_path / "corrupt.tar.gz"
+    corrupt.write_bytes(b"not an archive")
+    truncated = tmp_path / "truncated.tar.gz"
+    truncated.write_bytes(model_archive(tmp_path / "full").read_bytes()[:2000])
+    other = model_archive(tmp_path / "other", component="train_nlu.classifier.TfidfLogRegClassifier3")
+    for path in (tmp_path / "missing.tar.gz", corrupt, truncated, other):
+        assert read_detector(path) is None, path.name
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="telegram_front.danger"):
+            check = DangerCheck.from_model(path)
+        assert check.detector is None
+        assert check.looks_like("au secours il me frappe")
+        assert not check.looks_like(DANGER_TEXTS["ro"])
+        assert [r.levelno for r in caplog.records] == [logging.WARNING]
+        assert str(path) in caplog.text and "No danger detector" in caplog.text
+
+
+@async_test
+async def test_a_romanian_danger_message_gets_the_numbers_at_once_while_rasa_is_slow(tmp_path):
+    archive = model_archive(tmp_path / "model")
+    async with running_front(tmp_path, rasa_timeout=5.0, model_path=archive) as run:
+        run.rasa.delay = 2.0
+        chat = 424242300
+        await run.api.push_text(chat, "o intrebare lenta")  # an earlier message waits for Rasa
+        update = await run.api.push_text(chat, DANGER_TEXTS["ro"])
+        reply = await run.api.wait_for("sendMessage", chat_id=chat, timeout=10)
+        seconds = reply.at - run.api.update_arrivals[update["update_id"]]
+        print(f"\nRomanian danger message, Rasa slow: numbers after {seconds * 1000:.0f} ms")
+        assert reply.shown == parse_html(TEXTS.emergency) and seconds < 1.0
+        # Rasa still answers both, in order.
+        await run.api.wait_for("sendMessage", chat_id=chat, count=3, timeout=10)
+        assert run.rasa.messages() == ["o intrebare lenta", DANGER_TEXTS["ro"]]
