@@ -56,7 +56,8 @@ class DangerCheck:
 
     def __init__(self, detector: Optional[DangerModel]) -> None:
         self.detector = detector
-        self.matcher = None if detector is not None else EmergencyMatcher.from_file()
+        # Also the stand-in if the detector ever fails on a message.
+        self.matcher = EmergencyMatcher.from_file()
 
     @classmethod
     def from_model(cls, model_path: Path) -> "DangerCheck":
@@ -74,5 +75,8 @@ class DangerCheck:
         if not text or not text.strip() or text.lstrip().startswith("/"):
             return False  # commands are the front's business
         if self.detector is not None:
-            return self.detector.verdicts([text])[0].detected
+            try:
+                return self.detector.verdicts([text])[0].detected
+            except Exception as error:  # a message must never stop the front's triage
+                logger.error("Danger detector failed (%s): the keyword net decides.", type(error).__name__)
         return self.matcher.is_emergency(text)

@@ -53,7 +53,7 @@ def model_archive(folder: Path, component: str = "train_nlu.danger.DangerDetecto
 
 def test_the_front_reads_the_detector_of_the_trained_model(tmp_path):
     check = DangerCheck.from_model(model_archive(tmp_path))
-    assert check.detector is not None and check.matcher is None
+    assert check.detector is not None
     keyword_net = DangerCheck(None).looks_like
     for lang, text in DANGER_TEXTS.items():
         assert check.looks_like(text), lang
@@ -80,6 +80,19 @@ def test_without_a_readable_detector_the_keyword_net_stands_in(tmp_path, caplog)
         assert not check.looks_like(DANGER_TEXTS["ro"])
         assert [r.levelno for r in caplog.records] == [logging.WARNING]
         assert str(path) in caplog.text and "No danger detector" in caplog.text
+
+
+def test_a_detector_failure_falls_back_on_the_keyword_net_and_logs_no_text(tmp_path, caplog, monkeypatch):
+    check = DangerCheck.from_model(model_archive(tmp_path))
+
+    def broken(texts):
+        raise ValueError(texts[0])
+
+    monkeypatch.setattr(check.detector, "verdicts", broken)
+    with caplog.at_level(logging.ERROR, logger="telegram_front.danger"):
+        assert check.looks_like("au secours il me frappe")
+        assert not check.looks_like("une question sur le 115")
+    assert "ValueError" in caplog.text and "secours" not in caplog.text and "115" not in caplog.text
 
 
 @async_test
