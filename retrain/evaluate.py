@@ -72,14 +72,14 @@ GATE_DANGER_RECALL = 1.0  # overall and in every language
 # expected failure (strict: reaching it fails the run until this line is removed).
 REACHED: Dict[Tuple[str, str], float] = {
     # measured on the model of this commit (docs/nlu.md), rounded down to half a point.
-    # heldout/danger*.yml together (five sets): 3 of 737 positives missed (issue #15)
-    ("danger_recall", "overall"): 0.995,  # 99.6 %, target 100 %
-    ("danger_recall", "fr"): 0.99,  # 99.0 %: three French messages of danger-5.yml
+    # heldout/danger*.yml together (six sets): 3 of 904 positives missed (issue #15)
+    ("danger_recall", "overall"): 0.995,  # 99.7 %, target 100 %
+    ("danger_recall", "fr"): 0.99,  # 99.2 %: three French messages of danger-5.yml
 }
 GATE_DANGER_FALSE_ALARMS_HARD = 0.10
 GATE_DANGER_FALSE_ALARMS_ORDINARY = 0.02
 # The danger evaluation sets, in the held-out folder (not Rasa NLU data): danger.yml, then
-# danger-2.yml to danger-5.yml, each written blind (heldout/README.md says
+# danger-2.yml to danger-6.yml, each written blind (heldout/README.md says
 # which figures are unbiased).
 DANGER_FILES = "danger*.yml"
 BUDGET_TRAIN_SECONDS = 300
