@@ -314,7 +314,11 @@ class Bench:
         finally:
             if stack is not None:
                 stack.stop()
-        shutil.rmtree(tmp, ignore_errors=True)  # kept (with the servers' log) on failure
+        # The servers' log is kept when a run fails or a server logged an error (to find why).
+        if self.log_errors_since(0):
+            print(f"The servers logged errors: their log is kept in {self.log_path}", flush=True)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
         self.results.update(
             {
                 "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
