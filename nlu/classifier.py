@@ -32,9 +32,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu.textmodel import (
     TfidfRows,
-    build_vectorizer,
+    dump_fitted,
     feature_weights,
     fit_text_model,
+    restore_fitted,
     softmax_scores,
     text_features,
 )
@@ -177,18 +178,7 @@ class TfidfLogRegClassifier(IntentClassifier, GraphComponent):
 
     def persist(self) -> None:
         with self._model_storage.write_to(self._resource) as model_dir:
-            meta = {"classes": self.classes, "vectorizers": []}
-            arrays: Dict[str, np.ndarray] = {"coef": self.coef, "intercept": self.intercept}
-            for index, vectorizer in enumerate(self.vectorizers):
-                meta["vectorizers"].append(
-                    {
-                        "analyzer": vectorizer.analyzer,
-                        "ngram_range": list(vectorizer.ngram_range),
-                        "sublinear_tf": vectorizer.sublinear_tf,
-                        "vocabulary": {k: int(v) for k, v in vectorizer.vocabulary_.items()},
-                    }
-                )
-                arrays[f"idf_{index}"] = np.asarray(vectorizer.idf_, dtype=np.float64)
+            meta, arrays = dump_fitted(self.vectorizers, self.classes, self.coef, self.intercept)
             (model_dir / "classifier.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
             np.savez_compressed(model_dir / "classifier.npz", **arrays)
 
@@ -209,19 +199,13 @@ class TfidfLogRegClassifier(IntentClassifier, GraphComponent):
         except (ValueError, FileNotFoundError):
             logger.debug("No trained %s found: using an untrained one.", cls.__name__)
             return cls.create(config, model_storage, resource, execution_context)
-        vectorizers = []
-        for index, spec in enumerate(meta["vectorizers"]):
-            vectorizer = build_vectorizer(
-                spec["analyzer"], spec["ngram_range"], spec["sublinear_tf"], spec["vocabulary"]
-            )
-            vectorizer.idf_ = arrays[f"idf_{index}"]
-            vectorizers.append(vectorizer)
+        vectorizers, classes, coef, intercept = restore_fitted(meta, arrays)
         return cls(
             config,
             model_storage,
             resource,
             vectorizers=vectorizers,
-            classes=meta["classes"],
-            coef=arrays["coef"],
-            intercept=arrays["intercept"],
+            classes=classes,
+            coef=coef,
+            intercept=intercept,
         )

@@ -37,9 +37,10 @@ import yaml
 from nlu.normalize import normalize
 from nlu.textmodel import (
     TfidfRows,
-    build_vectorizer,
+    dump_fitted,
     feature_weights,
     fit_text_model,
+    restore_fitted,
     softmax_scores,
 )
 
@@ -275,32 +276,13 @@ class TextModel:
             return np.column_stack([1.0 - p, p])
         return softmax_scores(rows, self._weights, self.intercept)
 
-    # persistence: JSON-able metadata + arrays
+    # persistence: JSON-able metadata + arrays (nlu/textmodel.py)
     def dump(self, prefix: str) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
-        meta = {"classes": self.classes, "vectorizers": []}
-        arrays = {f"{prefix}coef": self.coef, f"{prefix}intercept": self.intercept}
-        for index, vectorizer in enumerate(self.vectorizers):
-            meta["vectorizers"].append(
-                {
-                    "analyzer": vectorizer.analyzer,
-                    "ngram_range": list(vectorizer.ngram_range),
-                    "sublinear_tf": vectorizer.sublinear_tf,
-                    "vocabulary": {k: int(v) for k, v in vectorizer.vocabulary_.items()},
-                }
-            )
-            arrays[f"{prefix}idf_{index}"] = np.asarray(vectorizer.idf_, dtype=np.float64)
-        return meta, arrays
+        return dump_fitted(self.vectorizers, self.classes, self.coef, self.intercept, prefix)
 
     @classmethod
     def restore(cls, meta: Dict[str, Any], arrays: Dict[str, np.ndarray], prefix: str) -> "TextModel":
-        vectorizers = []
-        for index, spec in enumerate(meta["vectorizers"]):
-            vectorizer = build_vectorizer(
-                spec["analyzer"], spec["ngram_range"], spec["sublinear_tf"], spec["vocabulary"]
-            )
-            vectorizer.idf_ = arrays[f"{prefix}idf_{index}"]
-            vectorizers.append(vectorizer)
-        return cls(vectorizers, meta["classes"], arrays[f"{prefix}coef"], arrays[f"{prefix}intercept"])
+        return cls(*restore_fitted(meta, arrays, prefix))
 
 
 @dataclass(frozen=True)

@@ -147,3 +147,41 @@ def softmax_scores(features: sp.csr_matrix, weights: np.ndarray, intercept: np.n
     scores -= scores.max(axis=1, keepdims=True)
     exp = np.exp(scores)
     return exp / exp.sum(axis=1, keepdims=True)
+
+
+def dump_fitted(
+    vectorizers: Sequence[Any],
+    classes: Sequence[str],
+    coef: np.ndarray,
+    intercept: np.ndarray,
+    prefix: str = "",
+) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
+    """A fitted model as JSON-able metadata and NumPy arrays (names start with ``prefix``):
+    nothing executable is ever stored, so loading never runs code."""
+    meta: Dict[str, Any] = {"classes": list(classes), "vectorizers": []}
+    arrays = {f"{prefix}coef": coef, f"{prefix}intercept": intercept}
+    for index, vectorizer in enumerate(vectorizers):
+        meta["vectorizers"].append(
+            {
+                "analyzer": vectorizer.analyzer,
+                "ngram_range": list(vectorizer.ngram_range),
+                "sublinear_tf": vectorizer.sublinear_tf,
+                "vocabulary": {k: int(v) for k, v in vectorizer.vocabulary_.items()},
+            }
+        )
+        arrays[f"{prefix}idf_{index}"] = np.asarray(vectorizer.idf_, dtype=np.float64)
+    return meta, arrays
+
+
+def restore_fitted(
+    meta: Dict[str, Any], arrays: Dict[str, np.ndarray], prefix: str = ""
+) -> Tuple[List[Any], List[str], np.ndarray, np.ndarray]:
+    """What ``dump_fitted`` stored: (vectorizers, classes, coef, intercept)."""
+    vectorizers = []
+    for index, spec in enumerate(meta["vectorizers"]):
+        vectorizer = build_vectorizer(
+            spec["analyzer"], spec["ngram_range"], spec["sublinear_tf"], spec["vocabulary"]
+        )
+        vectorizer.idf_ = arrays[f"{prefix}idf_{index}"]
+        vectorizers.append(vectorizer)
+    return vectorizers, list(meta["classes"]), arrays[f"{prefix}coef"], arrays[f"{prefix}intercept"]
