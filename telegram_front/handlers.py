@@ -55,6 +55,9 @@ MENU_PAYLOAD = "/menu"
 ERASE_PAYLOAD = "/effacer_conversation"
 LANGUAGE_PAYLOAD = '/choisir_langue{"language":"%s"}'
 CHOSEN_LANGUAGE = re.compile(r'^/choisir_langue\{"language":"(?P<code>[a-z]{2,3})"\}$')
+# Leading spaces, slashes and invisible characters: typed text never passes as a Rasa
+# payload ("/ /x", "/\u200b/x" too: security review S4).
+NOT_WORDS = re.compile(r"^[\s/\u200b-\u200f\u2060\ufeff]+")
 COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,64})(?:@(?P<bot>[A-Za-z0-9_]{1,64}))?(?=\s|$)")
 DELETE_CONCURRENCY = 5
 
@@ -200,10 +203,12 @@ class Handlers:
         text = message.text if update.message is not None else None
         if text is None:
             return Triage(message.chat_id)
-        if self._command(text, _bot_of(update)) == "urgence":
+        command = self._command(text, _bot_of(update))
+        if command == "urgence":
             return Triage(message.chat_id, urgent=True, queued=False)
         # A danger-looking text: the numbers now, then Rasa's answer in the chat's turn.
-        return Triage(message.chat_id, urgent=self.danger.looks_like(text))
+        # The words judged are those _on_text relays, so both agree on it.
+        return Triage(message.chat_id, urgent=command is None and self._looks_like_danger(text))
 
     async def answer_urgent(self, update: Update, chat_id: int) -> None:
         started = time.monotonic()
@@ -237,10 +242,15 @@ class Handlers:
         name = match.group("name").lower()
         return name if name in COMMANDS else None
 
+    def _looks_like_danger(self, text: str) -> bool:
+        """Whether triage sent the numbers for this text (not one of our commands)."""
+        return self.danger.looks_like(NOT_WORDS.sub("", text.strip()))
+
     async def _on_text(self, bot: Bot, chat_id: int, text: str, hint: Optional[str]) -> None:
-        text = text.strip()
+        # A danger-looking text already had the numbers (answer_urgent).
+        numbers_given = self._looks_like_danger(text)
         # Not one of our commands: never let typed text pass as a Rasa payload.
-        text = re.sub(r"^[\s/\u200b-\u200f\u2060\ufeff]+", "", text)  # "/ /x", "/\u200b/x" too (S4)
+        text = NOT_WORDS.sub("", text.strip())
         if not text:
             await self._send_html(bot, chat_id, self._texts(chat_id, hint).help)
             return
@@ -248,8 +258,7 @@ class Handlers:
         if len(text) > limit:
             text = text[:limit]
             await self._send_html(bot, chat_id, self._texts(chat_id, hint).too_long(limit))
-        # A danger-looking text already had the numbers (answer_urgent).
-        await self._relay(bot, chat_id, text, hint, numbers_given=self.danger.looks_like(text))
+        await self._relay(bot, chat_id, text, hint, numbers_given=numbers_given)
 
     async def _offer_languages(self, bot: Bot, chat_id: int, texts: Texts) -> None:
         """/langue: one button per language; a tap goes to Rasa like any button."""

@@ -106,6 +106,19 @@ async def test_a_danger_looking_message_when_rasa_times_out_numbers_first_then_t
         assert run.api.texts(OTHER) == [parse_html(TEXTS.emergency), parse_html(TEXTS.apology)]
 
 
+@async_test
+async def test_a_danger_text_behind_a_slash_gets_the_numbers_first_too(tmp_path):
+    # "/ ..." is not a command: its words go to Rasa, so they are judged like any text, and
+    # the apology must not drop the numbers on the belief that they were sent.
+    async with running_front(tmp_path, rasa_timeout=1.0) as run:
+        run.rasa.delay = 5.0
+        reply, seconds = await time_to_first_reply(run, OTHER, "/ " + DANGER)
+        assert emergency(reply) and seconds < 0.5
+        await run.api.wait_for("sendMessage", chat_id=OTHER, count=2, timeout=5)
+        assert run.api.texts(OTHER) == [parse_html(TEXTS.emergency), parse_html(TEXTS.apology)]
+        assert run.rasa.messages() == [DANGER]
+
+
 def test_without_a_trained_detector_the_keyword_net_decides():
     looks_like = DangerCheck(None).looks_like
     assert looks_like(DANGER) and looks_like("AU SECOURS")
