@@ -583,14 +583,26 @@ def danger_gates(metrics: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
     return out
 
 
+def danger_paths(heldout_dir: Path = DEFAULT_HELDOUT) -> List[Path]:
+    return sorted(Path(heldout_dir).glob(DANGER_FILES))
+
+
+def predict_danger_sets(model_path: Path, paths: Sequence[Path]) -> List[Dict[str, Any]]:
+    """``predict_danger`` on every message of the given danger sets."""
+    return predict_danger(model_path, [item for path in paths for item in load_danger_set(path)])
+
+
+def danger_report(paths: Sequence[Path], rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    metrics = danger_metrics(rows)
+    return {"files": [str(p) for p in paths], "metrics": metrics, "gates": danger_gates(metrics)}
+
+
 def evaluate_danger(model_path: Path, heldout_dir: Path = DEFAULT_HELDOUT) -> Optional[Dict[str, Any]]:
     """Every danger evaluation set together (the gates), with the figures of each set."""
-    paths = sorted(Path(heldout_dir).glob(DANGER_FILES))
+    paths = danger_paths(heldout_dir)
     if not paths:
         return None
-    items = [item for path in paths for item in load_danger_set(path)]
-    metrics = danger_metrics(predict_danger(model_path, items))
-    return {"files": [str(p) for p in paths], "metrics": metrics, "gates": danger_gates(metrics)}
+    return danger_report(paths, predict_danger_sets(model_path, paths))
 
 
 def danger_markdown(danger: Dict[str, Any]) -> List[str]:

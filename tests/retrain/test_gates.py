@@ -91,11 +91,18 @@ def test_emergency_recall(predictions, metrics):
 
 
 @pytest.fixture(scope="module")
-def danger():
+def danger_rows():
+    """Every message of the danger sets as Rasa parsed it (shared by the gates and the
+    Telegram front's check)."""
     model = _model_path()
     if not model.is_file():
         pytest.fail(f"No trained model at {model}: `make train`.", pytrace=False)
-    return ev.evaluate_danger(model, ev.DEFAULT_HELDOUT)
+    return ev.predict_danger_sets(model, ev.danger_paths())
+
+
+@pytest.fixture(scope="module")
+def danger(danger_rows):
+    return ev.danger_report(ev.danger_paths(), danger_rows)
 
 
 def _danger_listing(rows) -> str:
@@ -153,21 +160,16 @@ def test_danger_false_alarms_on_ordinary_questions(danger):
     )
 
 
-def test_the_telegram_front_flags_what_rasa_flags():
+def test_the_telegram_front_flags_what_rasa_flags(danger_rows):
     """The front's danger check (telegram_front/danger.py) reads the detector of the model
     Rasa serves: the same score and verdict on every message of the danger sets, so a
     danger message gets the numbers at once in every language, not only in French."""
     from telegram_front.danger import DangerCheck
 
     model = _model_path()
-    if not model.is_file():
-        pytest.fail(f"No trained model at {model}: `make train`.", pytrace=False)
     check = DangerCheck.from_model(model)
     assert check.detector is not None, f"the front found no danger detector in {model}"
-    items = [
-        item for path in sorted(ev.DEFAULT_HELDOUT.glob(ev.DANGER_FILES)) for item in ev.load_danger_set(path)
-    ]
-    rows = ev.predict_danger(model, items)
+    rows = danger_rows
     scores = check.detector.scores([row["text"] for row in rows])
     differ = [row["text"] for row, score in zip(rows, scores) if abs(score - row["score"]) > 1e-3]
     assert not differ, differ[:5]
