@@ -31,7 +31,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from knowledge.config import FALLBACK_INTENT
 from nlu.emergency import EmergencyMatcher
-from nlu.normalize import normalize
+from nlu.normalize import PAYLOAD_PREFIX, normalize, typed_words
 
 logger = logging.getLogger(__name__)
 
@@ -41,16 +41,12 @@ ORIGINAL_TEXT_KEY = "text_original"
 SAFETY_NET_KEY = "emergency_safety_net"
 
 EMERGENCY_INTENT = "urgence"
-PAYLOAD_PREFIX = "/"
 
 
 def user_text(message: Message) -> Optional[Text]:
     """The user's words as typed (TextNormalizer keeps them under ORIGINAL_TEXT_KEY), or
     None when there are none: no text, blank text, or a button payload ("/intent")."""
-    text = message.get(ORIGINAL_TEXT_KEY) or message.get(TEXT)
-    if not isinstance(text, str) or not text.strip() or text.lstrip().startswith(PAYLOAD_PREFIX):
-        return None
-    return text
+    return typed_words(message.get(ORIGINAL_TEXT_KEY) or message.get(TEXT))
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)

@@ -11,7 +11,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Dict, Iterable
+from typing import Dict, Iterable, Optional
+
+# Rasa's button payloads ("/intent{...}") and the Telegram front's commands start with it.
+PAYLOAD_PREFIX = "/"
+
+
+def typed_words(text: object) -> Optional[str]:
+    """The text when it holds a person's words, else None: no text, blank text, or a
+    payload or command ("/...")."""
+    if not isinstance(text, str) or not text.strip() or text.lstrip().startswith(PAYLOAD_PREFIX):
+        return None
+    return text
+
 
 # Apostrophe-like characters seen on phones and in copy-pasted text.
 _APOSTROPHES = "\u2019\u2018\u02bc\u02bb\u00b4\u0060\u2032\u201b\uff07"

@@ -19,6 +19,7 @@ from typing import Optional
 
 from nlu.danger_model import DangerModel
 from nlu.emergency import EmergencyMatcher
+from nlu.normalize import typed_words
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +73,8 @@ class DangerCheck:
 
     def looks_like(self, text: str) -> bool:
         """True when the text says the person is in danger now. Never logs nor keeps the text."""
-        if not text or not text.strip() or text.lstrip().startswith("/"):
-            return False  # commands are the front's business
+        if typed_words(text) is None:
+            return False  # blank, or a command: the front's business
         if self.detector is not None:
             try:
                 return self.detector.verdicts([text])[0].detected
