@@ -16,7 +16,8 @@
 |                             | required in webhook mode)        | (>= 32 chars, no placeholder)        |
 | SENDER_ID_SECRET_FILE       | var/telegram_sender_secret       | where a generated key is kept (600)  |
 | ASSISTANT_MODEL             | models/assistant.tar.gz          | the trained model Rasa serves: the   |
-|                             |                                  | front reads its danger detector      |
+|                             |                                  | front reads its danger detector and  |
+|                             |                                  | its language model                   |
 
 Relative paths are taken from the project root.
 """

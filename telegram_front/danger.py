@@ -12,14 +12,13 @@ phrases) stands in, with a warning in the log.
 from __future__ import annotations
 
 import logging
-import tarfile
-import tempfile
 from pathlib import Path
 from typing import Optional
 
 from nlu.danger_model import DangerModel
 from nlu.emergency import EmergencyMatcher
 from nlu.normalize import typed_words
+from telegram_front.trained_model import component_folder
 
 logger = logging.getLogger(__name__)
 
@@ -30,26 +29,13 @@ DETECTOR_FILES = ("danger.json", "danger.npz")
 
 def read_detector(model_path: Path) -> Optional[DangerModel]:
     """The danger detector stored in a trained Rasa model (.tar.gz), or None."""
-    try:
-        with tarfile.open(model_path, "r:gz") as archive:
-            found = {
-                member.name.rsplit("/", 1)[-1]: member
-                for member in archive.getmembers()
-                if member.isfile()
-                and COMPONENT in member.name
-                and member.name.rsplit("/", 1)[-1] in DETECTOR_FILES
-            }
-            if set(found) != set(DETECTOR_FILES):
-                return None
-            with tempfile.TemporaryDirectory() as folder:
-                for name, member in found.items():
-                    stream = archive.extractfile(member)
-                    if stream is None:
-                        return None
-                    (Path(folder) / name).write_bytes(stream.read())
-                return DangerModel.load(Path(folder))
-    except (OSError, EOFError, tarfile.TarError, ValueError, KeyError):
-        return None
+    with component_folder(model_path, COMPONENT, DETECTOR_FILES) as folder:
+        if folder is None:
+            return None
+        try:
+            return DangerModel.load(folder)
+        except (OSError, ValueError, KeyError):
+            return None
 
 
 class DangerCheck:

@@ -13,7 +13,8 @@ has too many waiting; `on_update` handles the others, one at a time per chat.
 Languages: every message relayed to Rasa carries the user's app language as
 `metadata.language_hint` when the assistant has it (nothing else about the user). The
 front's own texts are in the chat's language: the one chosen with a language button
-(/langue, or Rasa's), else the app language when we have it, else French.
+(/langue, or Rasa's), else the app language when we have it, else French; except the
+numbers sent at once for a danger text, in the text's language when the model is sure.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from telegram.ext import ContextTypes
 
 from telegram_front.config import Config
 from telegram_front.danger import DangerCheck
+from telegram_front.language import MessageLanguage
 from telegram_front.pseudonym import Pseudonymizer
 from telegram_front.rasa_client import RasaClient, RasaUnavailable
 from telegram_front.render import Button, TelegramMessage, escape, render_elements, split_html_paragraphs
@@ -106,6 +108,7 @@ class Handlers:
         self.messages = MessageLog()
         self.languages = ChatLanguages()
         self.danger = DangerCheck.from_model(config.model_path)
+        self.language = MessageLanguage.from_model(config.model_path)
 
     # ----------------------------------------------------------------- languages
     def _hint(self, update: object) -> Optional[str]:
@@ -214,7 +217,14 @@ class Handlers:
         started = time.monotonic()
         if update.message is not None:
             self.messages.add(chat_id, update.message.message_id)
-        texts = self._texts(chat_id, self._hint(update))
+        # The numbers in the language the person wrote in when that is sure (their phone's
+        # language may not be the one they read best), else in the chat's.
+        typed = update.message.text if update.message is not None else None
+        written_in = None
+        if typed and self._command(typed, update.get_bot()) is None:  # /urgence: the chat's
+            written_in = self.language.of(NOT_WORDS.sub("", typed.strip()))
+        chosen = self.languages.get(chat_id)
+        texts = self.texts.pick(written_in, chosen, self._hint(update))
         await self._send_html(update.get_bot(), chat_id, texts.emergency)
         logger.info("update kind=urgent: numbers sent in %.0f ms", (time.monotonic() - started) * 1000)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from nlu.language import LanguageModel, language_examples, unambiguous
+from nlu.language_model import LanguageModel, language_examples, unambiguous
 
 EXAMPLES = [
     *[
