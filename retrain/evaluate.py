@@ -66,20 +66,10 @@ GATE_CLARIFICATION_HITS = 0.80  # right topic among the buttons when the classif
 GATE_LANGUAGE_ACCURACY = 0.90  # heldout/<language>/, each language
 GATE_LANGUAGE_ID = 0.97  # share of a language's held-out messages found in that language
 GATE_DANGER_RECALL = 1.0  # overall and in every language
-# Targets of the issues that the current model does not reach yet (docs/nlu.md, "Open
-# targets"): (set or figure, scope) -> the level it reaches. The gate tests assert that
-# level, so a regression still fails `make test`, and mark the target itself as an
-# expected failure (strict: reaching it fails the run until this line is removed).
-REACHED: Dict[Tuple[str, str], float] = {
-    # measured on the model of this commit (docs/nlu.md), rounded down to half a point.
-    # heldout/danger*.yml together (six sets): 3 of 904 positives missed (issue #15)
-    ("danger_recall", "overall"): 0.995,  # 99.7 %, target 100 %
-    ("danger_recall", "fr"): 0.99,  # 99.2 %: three French messages of danger-5.yml
-}
 GATE_DANGER_FALSE_ALARMS_HARD = 0.10
 GATE_DANGER_FALSE_ALARMS_ORDINARY = 0.02
 # The danger evaluation sets, in the held-out folder (not Rasa NLU data): danger.yml, then
-# danger-2.yml to danger-6.yml, each written blind (heldout/README.md says
+# danger-2.yml to danger-8.yml, each written blind (heldout/README.md says
 # which figures are unbiased).
 DANGER_FILES = "danger*.yml"
 BUDGET_TRAIN_SECONDS = 300
