@@ -18,7 +18,7 @@ from typing import Optional
 from nlu.danger_model import DangerModel
 from nlu.emergency import EmergencyMatcher
 from nlu.normalize import typed_words
-from telegram_front.trained_model import component_folder
+from telegram_front.trained_model import load_component
 
 logger = logging.getLogger(__name__)
 
@@ -29,13 +29,7 @@ DETECTOR_FILES = ("danger.json", "danger.npz")
 
 def read_detector(model_path: Path) -> Optional[DangerModel]:
     """The danger detector stored in a trained Rasa model (.tar.gz), or None."""
-    with component_folder(model_path, COMPONENT, DETECTOR_FILES) as folder:
-        if folder is None:
-            return None
-        try:
-            return DangerModel.load(folder)
-        except (OSError, ValueError, KeyError):
-            return None
+    return load_component(model_path, COMPONENT, DETECTOR_FILES, DangerModel.load)
 
 
 class DangerCheck:

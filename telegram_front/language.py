@@ -15,7 +15,7 @@ from typing import Optional
 
 from nlu.language_model import LanguageModel
 from nlu.normalize import typed_words
-from telegram_front.trained_model import component_folder
+from telegram_front.trained_model import load_component
 
 logger = logging.getLogger(__name__)
 
@@ -26,13 +26,7 @@ MODEL_FILES = ("language.json", "language.npz")
 
 def read_language_model(model_path: Path) -> Optional[LanguageModel]:
     """The language model stored in a trained Rasa model (.tar.gz), or None."""
-    with component_folder(model_path, COMPONENT, MODEL_FILES) as folder:
-        if folder is None:
-            return None
-        try:
-            return LanguageModel.load(folder)
-        except (OSError, ValueError, KeyError):
-            return None
+    return load_component(model_path, COMPONENT, MODEL_FILES, LanguageModel.load)
 
 
 class MessageLanguage:

@@ -12,7 +12,9 @@ import tempfile
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence, TypeVar
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -21,6 +23,19 @@ def component_folder(model_path: Path, component: str, files: Sequence[str]) -> 
     ``component``, or None when the archive cannot be read or lacks one of them."""
     with tempfile.TemporaryDirectory() as folder:
         yield _extract(model_path, component, files, Path(folder))
+
+
+def load_component(
+    model_path: Path, component: str, files: Sequence[str], load: Callable[[Path], T]
+) -> Optional[T]:
+    """``load(folder)`` of that component's files, or None when they cannot be read."""
+    with component_folder(model_path, component, files) as folder:
+        if folder is None:
+            return None
+        try:
+            return load(folder)
+        except (OSError, ValueError, KeyError):
+            return None
 
 
 def _extract(model_path: Path, component: str, files: Sequence[str], folder: Path) -> Optional[Path]:
