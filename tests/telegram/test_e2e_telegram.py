@@ -231,10 +231,11 @@ async def test_a_danger_message_gets_the_numbers_first_whether_rasa_is_quick_or_
             apology = await run.api.wait_for("sendMessage", chat_id=slow, count=2, timeout=WAIT)
             assert apology.text == TEXTS.apology and apology.at - first.at > 2.0
             # Not only French: a Romanian one that the French keyword net misses (a training
-            # example of data/danger/ro.yml: this checks the wiring, the held-out sets the quality).
+            # example of data/danger/ro.yml: this checks the wiring, the held-out sets the quality),
+            # answered in Romanian, the language it is written in, though the chat has none set.
             update = await run.api.push_text(romanian, "Îmi sparg ușa chiar acum. M-am ascuns în dulap.")
             first = await run.api.wait_for("sendMessage", chat_id=romanian, timeout=WAIT)
-            assert first.shown == parse_html(TEXTS.emergency)
+            assert first.shown == parse_html(load_texts("ro").emergency)
             assert first.at - run.api.update_arrivals[update["update_id"]] < 1.0
     finally:
         await proxy.stop()
