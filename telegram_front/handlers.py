@@ -63,6 +63,12 @@ NOT_WORDS = re.compile(r"^[\s/\u200b-\u200f\u2060\ufeff]+")
 COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,64})(?:@(?P<bot>[A-Za-z0-9_]{1,64}))?(?=\s|$)")
 DELETE_CONCURRENCY = 5
 
+
+def _words(text: str) -> str:
+    """What the front relays to Rasa of a typed text, and judges for danger and language."""
+    return NOT_WORDS.sub("", text.strip())
+
+
 # (attribute of Message, kind) in the order they must be tested: an animation is also a
 # document, a venue also a location.
 MESSAGE_KINDS = (
@@ -116,9 +122,11 @@ class Handlers:
         user = update.effective_user if isinstance(update, Update) else None
         return self.texts.supported(app_language(user.language_code if user else None))
 
-    def _texts(self, chat_id: Optional[int], hint: Optional[str]) -> Texts:
+    def _texts(self, chat_id: Optional[int], hint: Optional[str], written_in: Optional[str] = None) -> Texts:
+        """The front's texts: in the language a message is surely written in (given only for
+        the numbers sent at once), else the one chosen in the chat, else the app's, else French."""
         chosen = self.languages.get(chat_id) if chat_id is not None else None
-        return self.texts.pick(chosen, hint)
+        return self.texts.pick(written_in, chosen, hint)
 
     # ----------------------------------------------------------------- entry point
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -222,9 +230,8 @@ class Handlers:
         typed = update.message.text if update.message is not None else None
         written_in = None
         if typed and self._command(typed, update.get_bot()) is None:  # /urgence: the chat's
-            written_in = self.language.of(NOT_WORDS.sub("", typed.strip()))
-        chosen = self.languages.get(chat_id)
-        texts = self.texts.pick(written_in, chosen, self._hint(update))
+            written_in = self.language.of(_words(typed))
+        texts = self._texts(chat_id, self._hint(update), written_in)
         await self._send_html(update.get_bot(), chat_id, texts.emergency)
         logger.info("update kind=urgent: numbers sent in %.0f ms", (time.monotonic() - started) * 1000)
 
@@ -254,13 +261,13 @@ class Handlers:
 
     def _looks_like_danger(self, text: str) -> bool:
         """Whether triage sent the numbers for this text (not one of our commands)."""
-        return self.danger.looks_like(NOT_WORDS.sub("", text.strip()))
+        return self.danger.looks_like(_words(text))
 
     async def _on_text(self, bot: Bot, chat_id: int, text: str, hint: Optional[str]) -> None:
         # A danger-looking text already had the numbers (answer_urgent).
         numbers_given = self._looks_like_danger(text)
         # Not one of our commands: never let typed text pass as a Rasa payload.
-        text = NOT_WORDS.sub("", text.strip())
+        text = _words(text)
         if not text:
             await self._send_html(bot, chat_id, self._texts(chat_id, hint).help)
             return

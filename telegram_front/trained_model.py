@@ -10,26 +10,20 @@ from __future__ import annotations
 import tarfile
 import tempfile
 import zlib
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Optional, Sequence, TypeVar
+from typing import Callable, Optional, Sequence, TypeVar
 
 T = TypeVar("T")
-
-
-@contextmanager
-def component_folder(model_path: Path, component: str, files: Sequence[str]) -> Iterator[Optional[Path]]:
-    """A temporary folder holding ``files`` of the component whose stored name contains
-    ``component``, or None when the archive cannot be read or lacks one of them."""
-    with tempfile.TemporaryDirectory() as folder:
-        yield _extract(model_path, component, files, Path(folder))
 
 
 def load_component(
     model_path: Path, component: str, files: Sequence[str], load: Callable[[Path], T]
 ) -> Optional[T]:
-    """``load(folder)`` of that component's files, or None when they cannot be read."""
-    with component_folder(model_path, component, files) as folder:
+    """``load(folder)`` of the files of the component whose stored name contains
+    ``component``, or None when the archive cannot be read, lacks one of them, or ``load``
+    fails on them."""
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = _extract(model_path, component, files, Path(temporary))
         if folder is None:
             return None
         try:
